@@ -1,0 +1,3 @@
+module github.com/attestdb/attestdb
+
+go 1.26
