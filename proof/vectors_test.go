@@ -42,6 +42,9 @@ func (h *hexBytes) UnmarshalJSON(b []byte) error {
 type hexHash Hash
 
 func (h *hexHash) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
 	var d hexBytes
 	if err := d.UnmarshalJSON(b); err != nil {
 		return err
