@@ -1,0 +1,230 @@
+package index
+
+import (
+	"fmt"
+	"hash/maphash"
+	"sync"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// Batch collects the entries of one or more consecutive txs. It is used by
+// one goroutine. Errors in Begin/Add (out-of-order tx, bad key, duplicate
+// key) are sticky and returned by Apply, which then applies nothing.
+// After a successful Apply the batch is empty and may be reused.
+type Batch struct {
+	ix  *Index
+	st  *batchState // nil after Close
+	err error
+}
+
+type entry struct {
+	keyOff, keyEnd, payEnd int // key = arena[keyOff:keyEnd], payload = arena[keyEnd:payEnd]
+	tx                     uint64
+	rev                    uint64 // filled by Apply
+	prev                   int32  // earlier entry of the same key in this batch, or -1
+	hnext                  int32  // earlier entry with the same hash, or -1
+}
+
+type batchState struct {
+	arena   []byte
+	entries []entry
+	heads   map[uint64]int32 // key hash -> latest entry with that hash
+	firstTx uint64
+	lastTx  uint64
+	ntx     int
+}
+
+func (s *batchState) reset() {
+	s.arena = s.arena[:0]
+	s.entries = s.entries[:0]
+	clear(s.heads)
+	s.firstTx, s.lastTx, s.ntx = 0, 0, 0
+}
+
+var batchPool = sync.Pool{New: func() any {
+	return &batchState{heads: make(map[uint64]int32)}
+}}
+
+// NewBatch returns an empty batch for this index.
+func (ix *Index) NewBatch() *Batch {
+	return &Batch{ix: ix, st: batchPool.Get().(*batchState)}
+}
+
+// Begin starts the next tx of the batch. Txs must be consecutive:
+// IndexedUpTo()+1, +2, … (the first one is checked by Apply).
+func (b *Batch) Begin(txID uint64) {
+	if b.err != nil {
+		return
+	}
+	if b.st == nil {
+		b.err = fmt.Errorf("index: batch: %w", ErrClosed)
+		return
+	}
+	s := b.st
+	switch {
+	case txID == 0:
+		b.err = fmt.Errorf("%w: tx id 0", ErrOutOfOrder)
+		return
+	case s.ntx > 0 && txID != s.lastTx+1:
+		b.err = fmt.Errorf("%w: tx %d begun after tx %d", ErrOutOfOrder, txID, s.lastTx)
+		return
+	case s.ntx == 0:
+		s.firstTx = txID
+	}
+	s.lastTx = txID
+	s.ntx++
+}
+
+// Add adds an entry of the current tx. A key may appear at most once per tx.
+// key and payload are copied.
+func (b *Batch) Add(key []byte, payload []byte) {
+	if b.err != nil {
+		return
+	}
+	if b.st == nil {
+		b.err = fmt.Errorf("index: batch: %w", ErrClosed)
+		return
+	}
+	s := b.st
+	if s.ntx == 0 {
+		b.err = ErrNoTx
+		return
+	}
+	if err := b.ix.checkKey(key); err != nil {
+		b.err = fmt.Errorf("tx %d: %w", s.lastTx, err)
+		return
+	}
+	h := maphash.Bytes(b.ix.seed, key)
+	prev := int32(-1)
+	head, ok := s.heads[h]
+	if !ok {
+		head = -1
+	}
+	for j := head; j >= 0; j = s.entries[j].hnext {
+		e := &s.entries[j]
+		if string(s.arena[e.keyOff:e.keyEnd]) == string(key) {
+			if e.tx == s.lastTx {
+				b.err = fmt.Errorf("%w: tx %d key %q", ErrDuplicateKey, s.lastTx, key)
+				return
+			}
+			prev = j
+			break
+		}
+	}
+	off := len(s.arena)
+	s.arena = append(s.arena, key...)
+	s.arena = append(s.arena, payload...)
+	s.heads[h] = int32(len(s.entries))
+	s.entries = append(s.entries, entry{
+		keyOff: off, keyEnd: off + len(key), payEnd: len(s.arena),
+		tx: s.lastTx, prev: prev, hnext: head,
+	})
+}
+
+// Close releases the batch without applying it. It is safe to call more
+// than once and after Apply; the batch must not be used afterwards.
+func (b *Batch) Close() {
+	if b.st != nil {
+		b.st.reset()
+		batchPool.Put(b.st)
+		b.st = nil
+	}
+}
+
+// Len is the number of entries in the batch.
+func (b *Batch) Len() int {
+	if b.st == nil {
+		return 0
+	}
+	return len(b.st.entries)
+}
+
+// Apply writes the batch and moves IndexedUpTo to its last tx, atomically
+// (one Pebble batch holds the entries and the watermark). It returns
+// ErrOutOfOrder if the first tx is not IndexedUpTo()+1. A batch with no tx
+// is a no-op. Only one Apply runs at a time.
+func (ix *Index) Apply(b *Batch) error {
+	if err := ix.rlock(); err != nil {
+		return err
+	}
+	defer ix.mu.RUnlock()
+	if b.ix != ix {
+		return fmt.Errorf("index: batch belongs to another index")
+	}
+	if b.err != nil {
+		return b.err
+	}
+	if b.st == nil {
+		return fmt.Errorf("index: batch: %w", ErrClosed)
+	}
+	s := b.st
+	if s.ntx == 0 {
+		return nil
+	}
+	ix.applyMu.Lock()
+	defer ix.applyMu.Unlock()
+	if w := ix.indexed.Load(); s.firstTx != w+1 {
+		return fmt.Errorf("%w: batch starts at tx %d, index is at tx %d", ErrOutOfOrder, s.firstTx, w)
+	}
+	if err := ix.applyEntries(s); err != nil {
+		return err
+	}
+	ix.indexed.Store(s.lastTx)
+	s.reset()
+	return nil
+}
+
+func (ix *Index) applyEntries(s *batchState) error {
+	pb := ix.db.NewBatchWithSize(len(s.arena) + len(s.entries)*24 + 32)
+	defer pb.Close()
+	var it *pebble.Iterator
+	defer func() {
+		if it != nil {
+			it.Close()
+		}
+	}()
+	buf := ix.keyBuf[:0]
+	for i := range s.entries {
+		e := &s.entries[i]
+		key := s.arena[e.keyOff:e.keyEnd]
+		buf = appendPrefix(buf[:0], key)
+		if e.prev >= 0 {
+			e.rev = s.entries[e.prev].rev + 1
+		} else {
+			if it == nil {
+				var err error
+				if it, err = ix.db.NewIter(nil); err != nil {
+					return fmt.Errorf("index: apply: %w", err)
+				}
+			}
+			// The first key with this prefix is the latest version.
+			e.rev = 1
+			if it.SeekPrefixGE(buf) {
+				_, rev, err := decodeVersionKey(it.Key())
+				if err != nil {
+					return err
+				}
+				e.rev = rev + 1
+			} else if err := it.Error(); err != nil {
+				return fmt.Errorf("index: apply: lookup: %w", err)
+			}
+		}
+		buf = appendRev(buf, e.rev)
+		payload := s.arena[e.keyEnd:e.payEnd]
+		op := pb.SetDeferred(len(buf), valueLen(e.tx, payload))
+		copy(op.Key, buf)
+		putValue(op.Value, e.tx, payload)
+		if err := op.Finish(); err != nil {
+			return fmt.Errorf("index: apply: %w", err)
+		}
+	}
+	ix.keyBuf = buf
+	if err := pb.Set(watermarkKey, putWatermark(&ix.wmBuf, s.lastTx), nil); err != nil {
+		return fmt.Errorf("index: apply: %w", err)
+	}
+	if err := pb.Commit(pebble.NoSync); err != nil {
+		return fmt.Errorf("index: apply: commit: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,74 @@
+// Package index is the key index of the embedded engine: it maps user keys
+// (arbitrary bytes, 1..MaxKeyLen) to their versions (TxID, Revision,
+// Payload) in a CockroachDB Pebble database. It knows nothing of the log or
+// of hashing; the Payload is an opaque blob chosen by the engine. The index
+// is derived data: the engine can Destroy it and rebuild it from its log.
+//
+// # Key layout (format "attestdb.index.v1")
+//
+// One Pebble key per version. All integers are big-endian. Pebble compares
+// keys bytewise, so the byte order below is the index order.
+//
+//	version key = 0x01 | esc(userKey) | 0x00 0x01 | rev
+//	version val = uvarint(TxID) | payload
+//	watermark   = 0x00 'w'  ->  IndexedUpTo as 8 bytes
+//
+// where:
+//   - esc(userKey) is the user key with every 0x00 byte written as
+//     0x00 0xFF. The terminator 0x00 0x01 cannot occur inside esc(userKey),
+//     so the "prefix" 0x01|esc(k)|0x00 0x01 of one key is never a prefix of
+//     another key's; and since 0x01 < 0xFF and 0x00 < any other byte, the
+//     prefixes sort exactly like the user keys. All versions of a key are
+//     therefore contiguous, and keys appear in user-key order.
+//   - rev is the revision (1, 2, …) encoded so that newer revisions sort
+//     first: one byte 0xFF-n, then the n significant bytes (1..8, no leading
+//     zero byte) of the revision, each complemented. Revision 1 is FE FE,
+//     revision 256 is FD FE FF. A revision costs 2 bytes up to 255, 3 up to
+//     65535.
+//   - TxID is in the value, not the key: within one key, revision order and
+//     TxID order are the same (a later tx gets the next revision).
+//
+// Example: key "a\x00b" at revision 2, tx 7, payload P is the Pebble pair
+// 01 61 00 FF 62 00 01 FE FD -> 07 P.
+//
+// Pebble's Split function cuts a key after its first 0x00 0x01 (keys
+// without one are all prefix); prefix bloom filters, SeekPrefixGE and
+// NextPrefix then work on whole user keys.
+//
+// Costs (n = Pebble keys, V = versions of one key):
+//   - latest version: one SeekPrefixGE to the key's prefix lands on it
+//     (newest first), O(log n), and negative lookups are mostly answered by
+//     the bloom filters.
+//   - latest version at a snapshot atTx: the same seek when the latest
+//     version has TxID <= atTx (the usual case); otherwise a few Next calls
+//     and then a binary search over revisions, O(log V) seeks.
+//   - revision r: revisions are dense (1..latest, never deleted), so the
+//     exact key prefix|rev(r) is known: one seek.
+//   - history: one seek to the newest wanted revision, then Next.
+//   - scans: ascending, the first version met of each key is its latest,
+//     then NextPrefix skips the older ones; descending, the first met is
+//     revision 1, and one Prev tells whether there are more.
+//
+// # Apply, durability and crashes
+//
+// Apply computes each entry's revision (the previous one + 1: a prefix
+// seek in Pebble, or the batch's own earlier entry for a key written twice
+// in one batch) and writes all entries plus the watermark key in one Pebble
+// batch, so readers see all or none of it. Pebble runs with the WAL
+// disabled: applied batches live in memtables until Pebble flushes them (on
+// its own when a memtable fills, on Flush, on Close). Memtables are flushed
+// whole and in order, so what survives a crash is always a prefix of the
+// applied batches, and the watermark stored in it is exactly the last tx of
+// that prefix: after a crash IndexedUpTo never claims more than what is
+// there, and nothing beyond it is there. The engine re-applies from
+// IndexedUpTo()+1; re-applying a kept tx is impossible (ErrOutOfOrder).
+//
+// # Concurrency and locking
+//
+// One applier (Apply calls are serialised by applyMu) and any number of
+// concurrent readers (Pebble iterators are snapshots). mu is held shared
+// by every operation, including each Iterator.Next, and exclusively by
+// Close, which also releases the Pebble iterators of open Iterators so the
+// DB can close; their next Next fails with ErrClosed. A Batch and an
+// Iterator are each used by one goroutine.
+package index

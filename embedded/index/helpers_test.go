@@ -1,0 +1,110 @@
+package index
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+)
+
+type kv struct{ k, v string }
+
+func openTest(t testing.TB, dir string) *Index {
+	t.Helper()
+	ix, err := Open(Options{Dir: dir})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	return ix
+}
+
+// applyTxs applies txs (one batch) starting at IndexedUpTo()+1.
+func applyTxs(t testing.TB, ix *Index, txs ...[]kv) {
+	t.Helper()
+	b := ix.NewBatch()
+	defer b.Close()
+	tx := ix.IndexedUpTo()
+	for _, entries := range txs {
+		tx++
+		b.Begin(tx)
+		for _, e := range entries {
+			b.Add([]byte(e.k), []byte(e.v))
+		}
+	}
+	if err := ix.Apply(b); err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+}
+
+// model is the reference: key -> versions, in revision order.
+type model struct {
+	versions map[string][]Version
+	last     uint64
+}
+
+func newModel() *model { return &model{versions: map[string][]Version{}} }
+
+func (m *model) add(tx uint64, key, payload string) {
+	vs := m.versions[key]
+	m.versions[key] = append(vs, Version{TxID: tx, Revision: uint64(len(vs) + 1), Payload: []byte(payload)})
+}
+
+// visible returns the versions of key with TxID <= atTx (all if atTx is 0).
+func (m *model) visible(key string, atTx uint64) []Version {
+	vs := m.versions[key]
+	if atTx == 0 {
+		return vs
+	}
+	n := 0
+	for n < len(vs) && vs[n].TxID <= atTx {
+		n++
+	}
+	return vs[:n]
+}
+
+func sameVersion(a, b Version) bool {
+	return a.TxID == b.TxID && a.Revision == b.Revision && string(a.Payload) == string(b.Payload)
+}
+
+func fmtVersion(v Version) string {
+	return fmt.Sprintf("{tx %d rev %d %q}", v.TxID, v.Revision, v.Payload)
+}
+
+func fmtVersions(vs []Version) string {
+	s := "["
+	for i, v := range vs {
+		if i > 0 {
+			s += " "
+		}
+		s += fmtVersion(v)
+	}
+	return s + "]"
+}
+
+func errIs(err, want error) bool {
+	if want == nil {
+		return err == nil
+	}
+	return errors.Is(err, want)
+}
+
+// collect runs a scan to the end.
+func collect(t testing.TB, ix *Index, o ScanOptions) ([]string, []Version) {
+	t.Helper()
+	it, err := ix.Scan(o)
+	if err != nil {
+		t.Fatalf("Scan(%+v): %v", o, err)
+	}
+	defer it.Close()
+	var keys []string
+	var vers []Version
+	for it.Next() {
+		keys = append(keys, string(it.Key()))
+		v := it.Version()
+		v.Payload = append([]byte(nil), v.Payload...)
+		vers = append(vers, v)
+	}
+	if err := it.Err(); err != nil {
+		t.Fatalf("Scan(%+v): %v", o, err)
+	}
+	return keys, vers
+}

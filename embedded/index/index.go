@@ -1,0 +1,252 @@
+package index
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"log"
+	"os"
+	"sync"
+	"sync/atomic"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
+)
+
+// Defaults for the zero values of Options.
+const (
+	DefaultCacheSize    = 64 << 20
+	DefaultMemTableSize = 64 << 20
+	DefaultMaxKeyLen    = 1024
+)
+
+// Options configures Open. The zero value of every field but Dir is usable.
+type Options struct {
+	Dir       string // Pebble directory (created if missing)
+	CacheSize int64  // block cache bytes; 0 = DefaultCacheSize
+	// MemTableSize is the Pebble memtable size; 0 = DefaultMemTableSize.
+	// Applied data lives only in memtables until they are flushed (the WAL
+	// is off), so this is also the most the engine may have to replay.
+	MemTableSize uint64
+	// MaxKeyLen bounds user keys; 0 = DefaultMaxKeyLen (1024).
+	MaxKeyLen int
+	// Logger receives Pebble's log output; nil = errors go to the standard
+	// log package, informational messages are dropped.
+	Logger pebble.Logger
+}
+
+// Version is one version of a key.
+type Version struct {
+	TxID     uint64
+	Revision uint64 // 1 for the first version of a key, 2 for the second, …
+	Payload  []byte // owned by the caller after return (copy out of Pebble)
+}
+
+// Index is the key index. See doc.go for invariants and locking.
+type Index struct {
+	db        *pebble.DB
+	maxKeyLen int
+	seed      maphash.Seed
+
+	indexed atomic.Uint64 // IndexedUpTo
+
+	// mu: read lock held by every operation for its duration, write lock
+	// by Close; closed and iters are guarded by it (iters also by itersMu).
+	mu     sync.RWMutex
+	closed bool
+
+	itersMu sync.Mutex
+	iters   map[*Iterator]struct{}
+
+	// applyMu serialises Apply; the buffers below belong to the applier.
+	applyMu sync.Mutex
+	keyBuf  []byte
+	wmBuf   [8]byte
+}
+
+// Open opens (or creates) the index in opts.Dir.
+func Open(opts Options) (*Index, error) {
+	if opts.Dir == "" {
+		return nil, errors.New("index: Options.Dir is empty")
+	}
+	if opts.CacheSize <= 0 {
+		opts.CacheSize = DefaultCacheSize
+	}
+	if opts.MemTableSize == 0 {
+		opts.MemTableSize = DefaultMemTableSize
+	}
+	if opts.MaxKeyLen <= 0 {
+		opts.MaxKeyLen = DefaultMaxKeyLen
+	}
+	if opts.Logger == nil {
+		opts.Logger = quietLogger{}
+	}
+	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("index: create %s: %w", opts.Dir, err)
+	}
+	cache := pebble.NewCache(opts.CacheSize)
+	defer cache.Unref() // the DB keeps its own reference
+	po := &pebble.Options{
+		Cache:    cache,
+		Comparer: comparer,
+		// Durability comes from Flush plus the watermark written in the same
+		// batch as the entries: the persisted state is always a prefix of
+		// the applied batches (see doc.go).
+		DisableWAL:                  true,
+		MemTableSize:                opts.MemTableSize,
+		MemTableStopWritesThreshold: 4,
+		FormatMajorVersion:          pebble.FormatNewest,
+		Logger:                      opts.Logger,
+		CompactionConcurrencyRange:  func() (int, int) { return 1, 2 },
+	}
+	for i := range po.Levels {
+		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+	}
+	db, err := pebble.Open(opts.Dir, po)
+	if err != nil {
+		return nil, fmt.Errorf("index: open %s: %w", opts.Dir, err)
+	}
+	ix := &Index{
+		db:        db,
+		maxKeyLen: opts.MaxKeyLen,
+		seed:      maphash.MakeSeed(),
+		iters:     make(map[*Iterator]struct{}),
+	}
+	v, closer, err := db.Get(watermarkKey)
+	switch {
+	case errors.Is(err, pebble.ErrNotFound):
+	case err != nil:
+		db.Close()
+		return nil, fmt.Errorf("index: read watermark: %w", err)
+	default:
+		w, derr := decodeWatermark(v)
+		closer.Close()
+		if derr != nil {
+			db.Close()
+			return nil, derr
+		}
+		ix.indexed.Store(w)
+	}
+	return ix, nil
+}
+
+// IndexedUpTo is the last tx whose entries are all applied (0 for a new
+// index). It is persisted atomically with the entries by Apply.
+func (ix *Index) IndexedUpTo() uint64 { return ix.indexed.Load() }
+
+// rlock takes the read lock and fails if the index is closed. On success the
+// caller must ix.mu.RUnlock().
+func (ix *Index) rlock() error {
+	ix.mu.RLock()
+	if ix.closed {
+		ix.mu.RUnlock()
+		return ErrClosed
+	}
+	return nil
+}
+
+// Flush makes everything applied so far durable (it flushes Pebble's
+// memtables to sstables, which Pebble syncs).
+func (ix *Index) Flush() error {
+	if err := ix.rlock(); err != nil {
+		return err
+	}
+	defer ix.mu.RUnlock()
+	if err := ix.db.Flush(); err != nil {
+		return fmt.Errorf("index: flush: %w", err)
+	}
+	return nil
+}
+
+// Compact runs a full manual compaction.
+func (ix *Index) Compact() error {
+	if err := ix.rlock(); err != nil {
+		return err
+	}
+	defer ix.mu.RUnlock()
+	if err := ix.db.Compact(context.Background(), []byte{nsMeta}, []byte{nsVersion + 1}, true); err != nil {
+		return fmt.Errorf("index: compact: %w", err)
+	}
+	return nil
+}
+
+// Close flushes and closes the index. Open iterators are invalidated (their
+// Next returns false with ErrClosed). Closing twice returns ErrClosed.
+func (ix *Index) Close() error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if ix.closed {
+		return ErrClosed
+	}
+	ix.closed = true
+	ix.itersMu.Lock()
+	for it := range ix.iters {
+		it.release()
+	}
+	ix.iters = nil
+	ix.itersMu.Unlock()
+	ferr := ix.db.Flush()
+	cerr := ix.db.Close()
+	if ferr != nil {
+		return fmt.Errorf("index: flush on close: %w", ferr)
+	}
+	if cerr != nil {
+		return fmt.Errorf("index: close: %w", cerr)
+	}
+	return nil
+}
+
+// closeNoFlush closes like a crash would leave things: memtables are lost.
+// Tests use it to check crash semantics.
+func (ix *Index) closeNoFlush() error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if ix.closed {
+		return ErrClosed
+	}
+	ix.closed = true
+	ix.itersMu.Lock()
+	for it := range ix.iters {
+		it.release()
+	}
+	ix.iters = nil
+	ix.itersMu.Unlock()
+	return ix.db.Close()
+}
+
+// Destroy removes the index directory (used to rebuild the index from the
+// log). The index must not be open.
+func Destroy(dir string) error {
+	if dir == "" {
+		return errors.New("index: Destroy: empty directory")
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("index: destroy %s: %w", dir, err)
+	}
+	return nil
+}
+
+func (ix *Index) checkKey(key []byte) error {
+	if len(key) == 0 {
+		return fmt.Errorf("%w: empty key", ErrInvalidKey)
+	}
+	if len(key) > ix.maxKeyLen {
+		return fmt.Errorf("%w: key of %d bytes exceeds %d", ErrInvalidKey, len(key), ix.maxKeyLen)
+	}
+	return nil
+}
+
+// quietLogger drops Pebble's informational messages (WAL recovery notes
+// and the like), which would otherwise go to stderr on every open.
+type quietLogger struct{}
+
+func (quietLogger) Infof(string, ...any)         {}
+func (quietLogger) Errorf(f string, args ...any) { log.Printf(f, args...) }
+func (quietLogger) Fatalf(f string, args ...any) { log.Fatalf(f, args...) }
+
+func putWatermark(dst *[8]byte, tx uint64) []byte {
+	binary.BigEndian.PutUint64(dst[:], tx)
+	return dst[:]
+}
