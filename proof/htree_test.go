@@ -164,6 +164,19 @@ func TestHTreeAgainstReference(t *testing.T) {
 				t.Fatalf("verify %d of %d: %v", m, n, err)
 			}
 		}
+		tree := BuildHTree(digests)
+		if tree.Root() != refMTH(digests) || tree.Width() != n {
+			t.Fatalf("HTree root of %d", n)
+		}
+		for m := 0; m < n; m++ {
+			p, err := tree.InclusionProof(m)
+			if err != nil || !equalHashes(p.Terms, refPath(m, digests)) || p.Leaf != m || p.Width != n {
+				t.Fatalf("HTree path %d of %d", m, n)
+			}
+		}
+		if _, err := tree.InclusionProof(n); !errors.Is(err, ErrInvalidArgument) {
+			t.Fatalf("HTree leaf %d of %d accepted", n, n)
+		}
 		if _, err := HTreeInclusionProof(digests, n); !errors.Is(err, ErrInvalidArgument) {
 			t.Fatalf("leaf %d of %d accepted", n, n)
 		}
