@@ -170,3 +170,21 @@ func BenchmarkVerifyDualProof(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkBuildHTree1000(b *testing.B) {
+	d := benchLeaves(1000)
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = BuildHTree(d)
+	}
+}
+
+func BenchmarkHTreeLevelsProof1000(b *testing.B) {
+	tree := BuildHTree(benchLeaves(1000))
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		_, _ = tree.InclusionProof(i % 1000)
+		i += 7
+	}
+}

@@ -6,6 +6,12 @@
 // consistency proofs, linear, linear-advance and dual proofs, the export
 // format, the database-layer key/value encodings and the signed state.
 //
+// Files: digest.go (H, L, N, entry digests), metadata.go (KV and tx
+// metadata), encoding.go (database-layer keys and values), htree.go and
+// htree_levels.go (entries tree), header.go (header bytes, innerHash, Alh),
+// aht.go and ahtverify.go (binary-linking tree), linear.go, dual.go,
+// memledger.go (an in-memory Ledger), export.go, signature.go, errors.go.
+//
 // It depends on the standard library only, so the engine, the server and the
 // client SDK can all import it.
 //

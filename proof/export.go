@@ -20,8 +20,9 @@ type ExportedTx struct {
 // exportTrailerLen is u16(1) ‖ u8(truncatedFlag).
 const exportTrailerLen = 3
 
-// HValue is the hash the entry digest uses: the hash of the value, or the
-// value itself when the export carries truncated values.
+// HValue is the hash the entry digest uses for entry i (0 ≤ i <
+// len(Entries)): the hash of the value, or the value itself when the export
+// carries truncated values.
 func (x *ExportedTx) HValue(i int) Hash {
 	e := x.Entries[i]
 	if x.Truncated {
