@@ -1,0 +1,498 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/attestdb/attestdb/proof"
+)
+
+// request is one tx queued for the committer. The caller's goroutine does
+// all the work that does not depend on the tx id (validation, value and
+// entry hashing, eh, encoding the entries), so it runs in parallel across
+// committers; the committer only adds the header.
+type request struct {
+	md       proof.TxMetadata
+	preconds []Precondition
+	nentries int
+	eh       proof.Hash
+	body     []byte // encoded entries
+	keys     [][]byte
+
+	digests []proof.Hash
+	scratch []proof.Hash
+	seen    map[string]struct{}
+
+	hdr  proof.TxHeader
+	err  error
+	done chan struct{}
+}
+
+var requestPool = sync.Pool{New: func() any { return &request{done: make(chan struct{}, 1)} }}
+
+func getRequest() *request { return requestPool.Get().(*request) }
+
+func putRequest(r *request) {
+	if cap(r.body) > 1<<20 {
+		r.body = nil // do not pin large buffers
+	}
+	r.body = r.body[:0]
+	clear(r.keys)
+	r.keys = r.keys[:0]
+	r.md, r.preconds, r.err, r.hdr = proof.TxMetadata{}, nil, nil, proof.TxHeader{}
+	requestPool.Put(r)
+}
+
+// prepare validates the tx and fills in everything but the header.
+func (s *Store) prepare(r *request, req *TxRequest, allowEmpty bool) error {
+	n := len(req.Entries)
+	if n == 0 && !allowEmpty {
+		return ErrNoEntries
+	}
+	if n > s.opts.MaxTxEntries {
+		return fmt.Errorf("%w: %d entries (max %d)", ErrTooManyEntries, n, s.opts.MaxTxEntries)
+	}
+	v := s.opts.HeaderVersion
+	if err := req.Metadata.Validate(); err != nil {
+		return fmt.Errorf("%w: tx metadata: %v", ErrIllegalArguments, err)
+	}
+	if v == proof.TxHeaderV0 && !req.Metadata.IsZero() {
+		return fmt.Errorf("%w: tx metadata needs header version 1", ErrIllegalArguments)
+	}
+	for _, p := range req.Preconditions {
+		if p.Kind < MustExist || p.Kind > NotModifiedAfter || len(p.Key) == 0 || len(p.Key) > s.opts.MaxKeyLen {
+			return fmt.Errorf("%w: invalid precondition: %v", ErrIllegalArguments, p)
+		}
+	}
+	if cap(r.digests) < n {
+		r.digests = make([]proof.Hash, n)
+	}
+	r.digests = r.digests[:n]
+	size := 0
+	for i := range req.Entries {
+		e := &req.Entries[i]
+		if len(e.Key) == 0 {
+			return ErrEmptyKey
+		}
+		if len(e.Key) > s.opts.MaxKeyLen {
+			return ErrMaxKeyLenExceeded
+		}
+		if len(e.Value) > s.opts.MaxValueLen {
+			return ErrMaxValueLenExceeded
+		}
+		if v == proof.TxHeaderV0 && !e.Metadata.IsZero() {
+			return fmt.Errorf("%w: KV metadata needs header version 1", ErrIllegalArguments)
+		}
+		size += entryLen(len(e.Key), proof.MaxKVMetadataLen, len(e.Value))
+	}
+	if err := r.checkDuplicates(req.Entries); err != nil {
+		return err
+	}
+	if cap(r.body) < size {
+		r.body = make([]byte, 0, size)
+	}
+	body := r.body[:0]
+	var mdBuf [proof.MaxKVMetadataLen]byte
+	for i := range req.Entries {
+		e := &req.Entries[i]
+		md := e.Metadata.AppendBytes(mdBuf[:0])
+		body = appendEntry(body, e.Key, md, e.Value)
+		d, err := proof.EntryDigest(v, e.Key, md, sha256.Sum256(e.Value))
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrIllegalArguments, err)
+		}
+		r.digests[i] = d
+	}
+	r.body = body
+	if n > 1 && cap(r.scratch) < n {
+		r.scratch = make([]proof.Hash, n)
+	}
+	r.eh = proof.HTreeRootInto(r.scratch[:cap(r.scratch)], r.digests)
+	r.nentries = n
+	r.md = req.Metadata
+	r.preconds = req.Preconditions
+	if len(r.preconds) > 0 {
+		for i := range req.Entries {
+			r.keys = append(r.keys, req.Entries[i].Key)
+		}
+	}
+	return nil
+}
+
+func (r *request) checkDuplicates(ents []Entry) error {
+	if len(ents) <= 16 {
+		for i := 1; i < len(ents); i++ {
+			for j := 0; j < i; j++ {
+				if string(ents[i].Key) == string(ents[j].Key) {
+					return ErrDuplicatedKey
+				}
+			}
+		}
+		return nil
+	}
+	if r.seen == nil {
+		r.seen = make(map[string]struct{}, len(ents))
+	}
+	defer clear(r.seen)
+	for i := range ents {
+		if _, dup := r.seen[string(ents[i].Key)]; dup {
+			return ErrDuplicatedKey
+		}
+		r.seen[string(ents[i].Key)] = struct{}{}
+	}
+	return nil
+}
+
+// Commit commits a tx of 1..MaxTxEntries entries and returns its header.
+// It returns once the tx is durable (Synced) or written (not Synced). ctx
+// bounds only the wait for room in the commit queue: once queued, a tx is
+// committed or fails on its own.
+func (s *Store) Commit(ctx context.Context, req TxRequest) (*proof.TxHeader, error) {
+	return s.commit(ctx, &req, false)
+}
+
+// CommitMetadataOnly commits a tx with no entries that carries only tx
+// metadata (immudb's truncation tx: truncatedUptoTx = N, eh = H("")).
+func (s *Store) CommitMetadataOnly(ctx context.Context, md proof.TxMetadata) (*proof.TxHeader, error) {
+	if md.IsZero() {
+		return nil, fmt.Errorf("%w: a tx without entries must carry tx metadata", ErrIllegalArguments)
+	}
+	return s.commit(ctx, &TxRequest{Metadata: md}, true)
+}
+
+func (s *Store) commit(ctx context.Context, req *TxRequest, allowEmpty bool) (*proof.TxHeader, error) {
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	r := getRequest()
+	if err := s.prepare(r, req, allowEmpty); err != nil {
+		putRequest(r)
+		return nil, err
+	}
+	select {
+	case s.slots <- struct{}{}:
+	case <-ctx.Done():
+		putRequest(r)
+		return nil, ctx.Err()
+	case <-s.closing:
+		putRequest(r)
+		return nil, ErrClosed
+	}
+	s.qmu.Lock()
+	if s.qclosed {
+		s.qmu.Unlock()
+		<-s.slots
+		putRequest(r)
+		return nil, ErrClosed
+	}
+	s.queue = append(s.queue, r)
+	s.qmu.Unlock()
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+	<-r.done
+	<-s.slots
+	if r.err != nil {
+		err := r.err
+		putRequest(r)
+		return nil, err
+	}
+	h := r.hdr
+	putRequest(r)
+	return &h, nil
+}
+
+// committer is the single goroutine that orders, hashes and writes txs.
+func (s *Store) committer() {
+	defer s.wg.Done()
+	var batch []*request
+	for {
+		select {
+		case <-s.kick:
+		case <-s.closing:
+			// Drain what is queued, then refuse more.
+			s.qmu.Lock()
+			s.qclosed = true
+			batch, s.queue = s.queue, batch[:0]
+			s.qmu.Unlock()
+			s.process(batch)
+			return
+		}
+		for {
+			s.qmu.Lock()
+			batch, s.queue = s.queue, batch[:0]
+			s.qmu.Unlock()
+			if len(batch) == 0 {
+				break
+			}
+			s.process(batch)
+		}
+	}
+}
+
+// process commits the queued txs in groups bounded by MaxGroupBytes. A tx
+// with preconditions starts a new group so that it is checked against an
+// index that has every earlier tx.
+func (s *Store) process(batch []*request) {
+	start, bytes := 0, 0
+	for i, r := range batch {
+		if i > start && (len(r.preconds) > 0 || bytes+len(r.body) > s.opts.MaxGroupBytes) {
+			s.commitGroup(batch[start:i])
+			start, bytes = i, 0
+		}
+		bytes += len(r.body)
+	}
+	if start < len(batch) {
+		s.commitGroup(batch[start:])
+	}
+	clear(batch)
+}
+
+// chunk is a contiguous run of the group buffer bound for one segment.
+type chunk struct {
+	seg        uint32
+	off        int64
+	start, end int
+	create     bool // the segment must be created first
+}
+
+func (s *Store) commitGroup(group []*request) {
+	if err := s.brokenErr(); err != nil {
+		failAll(group, err)
+		return
+	}
+	if len(group[0].preconds) > 0 {
+		if err := s.checkPreconditions(group[0]); err != nil {
+			failAll(group[:1], err)
+			group = group[1:]
+			if len(group) == 0 {
+				return
+			}
+		}
+	}
+	c := &s.cm
+	startID, startAlh := c.lastID, c.lastAlh
+	startSeg, startEnd := c.seg, c.end
+	startNodes := s.nodes.Count()
+	aht := s.aht.Load()
+
+	buf := c.buf[:0]
+	txi := c.txi[:0]
+	chunks := c.chunks[:0]
+	cur := chunk{seg: c.seg, off: c.end}
+	id, prevAlh := c.lastID, c.lastAlh
+	var err error
+	for _, r := range group {
+		id++
+		h := &r.hdr
+		*h = proof.TxHeader{
+			ID: id, PrevAlh: prevAlh, Ts: s.opts.Clock(), Version: s.opts.HeaderVersion,
+			Metadata: r.md, NEntries: r.nentries, Eh: r.eh, BlTxID: id - 1,
+		}
+		if id > 1 {
+			if h.BlRoot, err = aht.Root(); err != nil {
+				break
+			}
+		}
+		recStart := len(buf)
+		buf = append(buf, make([]byte, frameLen)...)
+		if buf, err = h.AppendBytes(buf); err != nil {
+			err = fmt.Errorf("%w: %v", ErrIllegalArguments, err)
+			break
+		}
+		inner := sha256.Sum256(buf[recStart+frameLen+8+proof.HashSize:])
+		alh := proof.AlhFrom(id, prevAlh, inner)
+		buf = append(buf, r.body...)
+		sealFrame(buf[recStart:])
+		recLen := int64(len(buf) - recStart)
+
+		// A record that does not fit in the current segment opens the next
+		// one (unless the segment is empty: an oversized record gets a
+		// segment of its own).
+		used := cur.off + int64(recStart-cur.start)
+		if used > 0 && used+recLen > s.opts.FileSize {
+			cur.end = recStart
+			if cur.end > cur.start {
+				chunks = append(chunks, cur)
+			}
+			cur = chunk{seg: cur.seg + 1, off: 0, start: recStart, create: true}
+			used = 0
+		}
+		txi = appendTxEntry(txi, txEntry{Pos: makePos(cur.seg, used), Len: uint32(recLen), Alh: alh})
+		if _, err = aht.Append(alh); err != nil {
+			break
+		}
+		prevAlh = alh
+	}
+	cur.end = len(buf)
+	if cur.end > cur.start {
+		chunks = append(chunks, cur)
+	}
+	c.buf, c.txi, c.chunks = buf, txi, chunks
+	if err == nil {
+		err = s.writeGroup(chunks, buf, txi, startID, id)
+	}
+	if err != nil {
+		s.rollback(startID, startAlh, startSeg, startEnd, startNodes, err)
+		failAll(group, err)
+		return
+	}
+	last := chunks[len(chunks)-1]
+	c.lastID, c.lastAlh = id, prevAlh
+	c.seg, c.end = last.seg, last.off+int64(last.end-last.start)
+	s.publish(id, prevAlh)
+	for _, r := range group {
+		r.done <- struct{}{}
+	}
+}
+
+// writeGroup writes the group's records (one write per segment touched),
+// syncs them when Synced, then the derived files.
+func (s *Store) writeGroup(chunks []chunk, buf, txi []byte, startID, endID uint64) error {
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	for _, ch := range chunks {
+		if ch.create {
+			// Make the previous segment durable before the log moves on, so
+			// recovery only ever has a torn tail in the last segment.
+			if err := s.syncLog(); err != nil {
+				return err
+			}
+			if _, err := s.log.create(ch.seg); err != nil {
+				return err
+			}
+		}
+		f, err := s.log.file(ch.seg)
+		if err != nil {
+			return err
+		}
+		if _, err := f.WriteAt(buf[ch.start:ch.end], ch.off); err != nil {
+			return fmt.Errorf("store: write log: %w", err)
+		}
+		s.dirtySeg = ch.seg
+		s.dirty = true
+	}
+	s.written.Store(endID)
+	if s.opts.Synced {
+		if err := s.syncLog(); err != nil {
+			return err
+		}
+	}
+	if _, err := s.txi.f.WriteAt(txi, int64(startID)*txEntryLen); err != nil {
+		return fmt.Errorf("store: write tx index: %w", err)
+	}
+	return s.nodes.flush()
+}
+
+// syncLog fsyncs the segment last written; syncMu is held. A failed fsync
+// leaves the page cache in an unknown state, so the store stops accepting
+// commits (reopening recovers from what is on disk).
+func (s *Store) syncLog() error {
+	if !s.dirty {
+		return nil
+	}
+	f, err := s.log.file(s.dirtySeg)
+	if err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		err = fmt.Errorf("store: sync log: %w", err)
+		s.setBroken(err)
+		return err
+	}
+	s.dirty = false
+	s.durable.Store(s.written.Load())
+	return nil
+}
+
+// rollback forgets a group that could not be written: the in-memory chain
+// and tree go back to the last published tx; the bytes written past the
+// old end are left for recovery-style overwriting (nothing references
+// them, and the next group writes over them).
+func (s *Store) rollback(startID uint64, startAlh proof.Hash, seg uint32, end int64, nodes uint64, cause error) {
+	c := &s.cm
+	c.lastID, c.lastAlh, c.seg, c.end = startID, startAlh, seg, end
+	if err := s.nodes.truncate(nodes); err != nil {
+		s.setBroken(fmt.Errorf("%w: rollback after %v: %v", ErrIllegalState, cause, err))
+		return
+	}
+	t, err := proof.OpenAHT(s.nodes)
+	if err != nil {
+		s.setBroken(fmt.Errorf("%w: rollback after %v: %v", ErrIllegalState, cause, err))
+		return
+	}
+	s.aht.Store(t)
+	if n, cerr := s.log.segmentCount(); cerr == nil && n > seg+1 {
+		// The group had opened a new segment: recovery must not find the
+		// unacknowledged records there.
+		if rerr := s.log.removeFrom(seg + 1); rerr != nil {
+			s.setBroken(fmt.Errorf("%w: rollback after %v: %v", ErrIllegalState, cause, rerr))
+		}
+	}
+	// The log bytes past end may hold a complete, valid record of a tx that
+	// was never acknowledged. Zero its frame so recovery cannot mistake it
+	// for committed data.
+	if f, ferr := s.log.file(seg); ferr == nil {
+		var zero [frameLen]byte
+		if _, werr := f.WriteAt(zero[:], end); werr != nil {
+			s.setBroken(fmt.Errorf("%w: rollback after %v: %v", ErrIllegalState, cause, werr))
+		}
+	}
+}
+
+func failAll(group []*request, err error) {
+	for _, r := range group {
+		r.err = err
+		r.done <- struct{}{}
+	}
+}
+
+func (s *Store) setBroken(err error) {
+	s.brokenMu.Lock()
+	if s.broken == nil {
+		s.broken = err
+	}
+	s.brokenMu.Unlock()
+}
+
+func (s *Store) brokenErr() error {
+	s.brokenMu.Lock()
+	defer s.brokenMu.Unlock()
+	if s.broken != nil {
+		return fmt.Errorf("%w: store needs reopening after a write failure: %w", ErrIllegalState, s.broken)
+	}
+	return nil
+}
+
+// Sync makes every tx acknowledged so far durable (a no-op when Synced).
+func (s *Store) Sync() error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	return s.syncLog()
+}
+
+// flusher syncs the log periodically in async mode.
+func (s *Store) flusher() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.opts.SyncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.closing:
+			return
+		case <-t.C:
+			if s.durable.Load() < s.written.Load() {
+				s.syncMu.Lock()
+				_ = s.syncLog() // a failure marks the store broken
+				s.syncMu.Unlock()
+			}
+		}
+	}
+}

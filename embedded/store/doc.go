@@ -1,0 +1,48 @@
+// Package store is the embedded engine: an append-only, hash-chained
+// transaction log whose hashes and proofs are byte-identical to immudb
+// v1.11 (package proof), with a Pebble key index (package index) behind it.
+//
+// # Files (docs/FORMAT.md is the reference)
+//
+//	FORMAT      magic, format version, segment size (checked at Open)
+//	log/*.seg   the log: one framed record per tx, preallocated segments
+//	txindex     fixed 48-byte entry per tx: log position, length, Alh
+//	aht         the binary-linking tree nodes (proof.NodeStore), post-order
+//	CHECKPOINT  the tx up to which txindex and aht were last synced
+//	index/      the Pebble key index
+//
+// Only the log is authoritative; everything else is derived from it and
+// repaired or rebuilt at Open.
+//
+// # Commit pipeline
+//
+// Commit validates, hashes the values, builds the entry digests and eh and
+// encodes the entries in the caller's goroutine, then queues the request.
+// One committer goroutine takes everything queued, assigns ids, builds each
+// header (blTxId = id−1, blRoot = tree root before the append, as immudb
+// v1.11 does), computes Alh, appends it to the tree, and writes the whole
+// group with one write and (Synced) one fdatasync, then publishes the new
+// last committed id and wakes the callers. Without Synced a flusher syncs
+// every SyncInterval. A tx with preconditions starts a new group and is
+// checked against the index once the index has every earlier tx.
+//
+// # Invariants
+//
+//   - Txs ≤ committed (LastCommitted) are fully written: log record, tx
+//     index entry and tree nodes. Readers never look beyond committed.
+//   - In Synced mode a tx is acknowledged only after its record is durable;
+//     a tx index or tree entry may lag on disk (they are rebuilt from the
+//     log after the last checkpoint at Open).
+//   - A failed log write rolls the group back; a failed fsync stops commits
+//     (ErrIllegalState) until the store is reopened.
+//
+// # Locking
+//
+//   - qmu guards the commit queue; slots bounds queued txs (MaxActiveTxs).
+//   - syncMu serialises log writes and fsyncs (committer, flusher, Sync).
+//   - stateMu guards lastAlh with committed (atomic) for LastCommitted.
+//   - idxRunMu is held by whoever applies to the index (indexer, rebuild);
+//     idxMu guards the index-progress broadcast channel.
+//   - Reads take no store lock: files are read with pread, the tree and the
+//     index are safe for concurrent readers.
+package store

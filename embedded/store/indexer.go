@@ -1,0 +1,303 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/attestdb/attestdb/embedded/index"
+	"github.com/attestdb/attestdb/proof"
+)
+
+// An index payload locates a version's value in the log and carries its KV
+// metadata (so deleted/expired versions are filtered without a log read):
+//
+//	u8 mdLen ‖ kvMetadata ‖ uvarint(value log position) ‖ uvarint(value length)
+func appendPayload(dst, md []byte, valuePos uint64, vLen int) []byte {
+	dst = append(dst, byte(len(md)))
+	dst = append(dst, md...)
+	dst = binary.AppendUvarint(dst, valuePos)
+	return binary.AppendUvarint(dst, uint64(vLen))
+}
+
+type payload struct {
+	Md       proof.KVMetadata
+	ValuePos uint64
+	VLen     int
+}
+
+func decodePayload(b []byte) (payload, error) {
+	if len(b) < 1 || len(b) < 1+int(b[0]) {
+		return payload{}, fmt.Errorf("%w: index payload", ErrCorruptedData)
+	}
+	ml := int(b[0])
+	md, err := proof.ParseKVMetadata(b[1 : 1+ml])
+	if err != nil {
+		return payload{}, fmt.Errorf("%w: index payload metadata: %v", ErrCorruptedData, err)
+	}
+	rest := b[1+ml:]
+	pos, n := binary.Uvarint(rest)
+	if n <= 0 {
+		return payload{}, fmt.Errorf("%w: index payload position", ErrCorruptedData)
+	}
+	vl, m := binary.Uvarint(rest[n:])
+	if m <= 0 || n+m != len(rest) || vl > maxRecordLen {
+		return payload{}, fmt.Errorf("%w: index payload length", ErrCorruptedData)
+	}
+	return payload{Md: md, ValuePos: pos, VLen: int(vl)}, nil
+}
+
+// indexer applies committed txs to the key index, in batches, reading
+// them back from the log (recent records are still in the page cache).
+func (s *Store) indexer() {
+	defer s.idxWg.Done()
+	for {
+		if err := s.catchUp(); err != nil {
+			s.idxMu.Lock()
+			if s.idxErr == nil {
+				s.idxErr = err
+			}
+			s.notifyIndexWaiters()
+			s.idxMu.Unlock()
+		}
+		select {
+		case <-s.idxNotify:
+		case <-s.closing:
+			return
+		}
+	}
+}
+
+// catchUp indexes everything committed so far.
+func (s *Store) catchUp() error {
+	s.idxRunMu.Lock()
+	defer s.idxRunMu.Unlock()
+	ix := s.ix()
+	for {
+		done := ix.IndexedUpTo()
+		last := s.committed.Load()
+		if done >= last {
+			return nil
+		}
+		select {
+		case <-s.closing:
+			return nil
+		default:
+		}
+		to := min(last, done+uint64(s.opts.IndexBatchTxs))
+		if err := s.indexRange(ix, done+1, to); err != nil {
+			return err
+		}
+		s.idxMu.Lock()
+		s.notifyIndexWaiters()
+		s.idxMu.Unlock()
+	}
+}
+
+// notifyIndexWaiters wakes WaitForIndexedUpTo callers; idxMu is held.
+func (s *Store) notifyIndexWaiters() {
+	close(s.idxWait)
+	s.idxWait = make(chan struct{})
+}
+
+// indexRange applies txs [from, to] in one index batch.
+func (s *Store) indexRange(ix *index.Index, from, to uint64) error {
+	b := ix.NewBatch()
+	defer b.Close()
+	var ents []recordEntry
+	var pl []byte
+	id := from
+	for id <= to {
+		e, err := s.txi.read(id)
+		if err != nil {
+			return fmt.Errorf("index tx %d: %w", id, err)
+		}
+		// Read a run of consecutive records in one go.
+		n := max(int(e.Len), scanChunk)
+		if cap(s.idxBuf) < n {
+			s.idxBuf = make([]byte, n)
+		}
+		buf := s.idxBuf[:n]
+		seg, off := splitPos(e.Pos)
+		f, err := s.log.file(seg)
+		if err != nil {
+			return err
+		}
+		got, _ := f.ReadAt(buf, off)
+		buf = buf[:got]
+		if got < int(e.Len) {
+			return fmt.Errorf("%w: record of tx %d unreadable", ErrCorruptedData, id)
+		}
+		pos := e.Pos
+		for id <= to && len(buf) > 0 {
+			total, st := checkFrame(buf)
+			if st != frameOK {
+				break // end of segment or of what was read: look up the next tx
+			}
+			hdr, _, es, err := decodeRecord(buf[:total], ents[:0])
+			ents = es
+			if err != nil || hdr.ID != id {
+				return fmt.Errorf("%w: record of tx %d while indexing", ErrCorruptedData, id)
+			}
+			b.Begin(id)
+			for _, re := range ents {
+				if len(re.Md) > 0 {
+					md, err := proof.ParseKVMetadata(re.Md)
+					if err != nil {
+						return fmt.Errorf("%w: tx %d metadata: %v", ErrCorruptedData, id, err)
+					}
+					if md.NonIndexable {
+						continue
+					}
+				}
+				pl = appendPayload(pl[:0], re.Md, pos+uint64(re.ValueOff), len(re.Value))
+				b.Add(re.Key, pl)
+			}
+			id++
+			pos += uint64(total)
+			buf = buf[total:]
+		}
+	}
+	if err := ix.Apply(b); err != nil {
+		return fmt.Errorf("store: apply index batch [%d, %d]: %w", from, to, err)
+	}
+	return nil
+}
+
+// IndexedUpTo is the last tx whose entries are in the key index.
+func (s *Store) IndexedUpTo() uint64 {
+	if s.ix() == nil {
+		return 0
+	}
+	return s.ix().IndexedUpTo()
+}
+
+// WaitForIndexedUpTo blocks until the index has every tx ≤ tx, ctx ends
+// (ErrIndexTimeout wrapping ctx's error) or the store closes.
+func (s *Store) WaitForIndexedUpTo(ctx context.Context, tx uint64) error {
+	if s.ix() == nil {
+		return ErrIndexDisabled
+	}
+	if tx > s.committed.Load() {
+		return fmt.Errorf("%w: tx %d is beyond the last committed tx %d", ErrIllegalArguments, tx, s.committed.Load())
+	}
+	for {
+		s.idxMu.Lock()
+		ch, ierr := s.idxWait, s.idxErr
+		s.idxMu.Unlock()
+		if s.ix().IndexedUpTo() >= tx {
+			return nil
+		}
+		if ierr != nil {
+			return fmt.Errorf("%w: indexing failed: %w", ErrIllegalState, ierr)
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("%w (indexed up to %d, waiting for %d): %w", ErrIndexTimeout, s.ix().IndexedUpTo(), tx, ctx.Err())
+		case <-s.closing:
+			return ErrClosed
+		}
+	}
+}
+
+// preconditionWait bounds how long a commit with preconditions waits for
+// the index.
+const preconditionWait = time.Minute
+
+// checkPreconditions runs in the committer, after every earlier tx was
+// published: the index catches up with them, then each precondition is
+// checked against it.
+func (s *Store) checkPreconditions(r *request) error {
+	if s.ix() == nil {
+		return fmt.Errorf("%w: preconditions need the key index", ErrIllegalState)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), preconditionWait)
+	defer cancel()
+	if err := s.WaitForIndexedUpTo(ctx, s.cm.lastID); err != nil {
+		return err
+	}
+	now := s.opts.Clock()
+	for _, p := range r.preconds {
+		v, err := s.ix().Get(p.Key, 0)
+		found := err == nil
+		if err != nil && !errors.Is(err, index.ErrKeyNotFound) {
+			return fmt.Errorf("store: check precondition: %w", err)
+		}
+		live := false
+		if found {
+			pl, err := decodePayload(v.Payload)
+			if err != nil {
+				return err
+			}
+			live = !isGone(pl.Md, now)
+		}
+		var ok bool
+		switch p.Kind {
+		case MustExist:
+			ok = live
+		case MustNotExist:
+			ok = !live
+		case NotModifiedAfter:
+			ok = !found || v.TxID <= p.TxID
+		}
+		if !ok {
+			return fmt.Errorf("%w: %v", ErrPreconditionFailed, p)
+		}
+	}
+	return nil
+}
+
+// isGone reports whether a version reads as not found: deleted, or expired
+// at unix time now.
+func isGone(md proof.KVMetadata, now int64) bool {
+	return md.Deleted || (md.HasExpiry && md.ExpiresAt <= now)
+}
+
+// RebuildIndex destroys the key index and rebuilds it from the log,
+// reporting progress (txs done, total). Key reads during the rebuild see
+// a partial index.
+func (s *Store) RebuildIndex(progress func(done, total uint64)) error {
+	if s.ix() == nil {
+		return ErrIndexDisabled
+	}
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	s.idxRunMu.Lock()
+	defer s.idxRunMu.Unlock()
+	dir := filepath.Join(s.dir, indexDir)
+	old := s.ix()
+	if err := old.Close(); err != nil {
+		return fmt.Errorf("store: close index: %w", err)
+	}
+	if err := index.Destroy(dir); err != nil {
+		return fmt.Errorf("store: destroy index: %w", err)
+	}
+	ix, err := index.Open(index.Options{Dir: dir, CacheSize: s.opts.IndexCacheSize, MaxKeyLen: s.opts.MaxKeyLen})
+	if err != nil {
+		return fmt.Errorf("store: reopen index: %w", err)
+	}
+	s.idxPtr.Store(ix)
+	s.idxMu.Lock()
+	s.idxErr = nil
+	s.idxMu.Unlock()
+	total := s.committed.Load()
+	for done := uint64(0); done < total; {
+		to := min(total, done+uint64(s.opts.IndexBatchTxs))
+		if err := s.indexRange(ix, done+1, to); err != nil {
+			return err
+		}
+		done = to
+		s.idxMu.Lock()
+		s.notifyIndexWaiters()
+		s.idxMu.Unlock()
+		if progress != nil {
+			progress(done, total)
+		}
+	}
+	return nil
+}

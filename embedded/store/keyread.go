@@ -1,0 +1,185 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/attestdb/attestdb/embedded/index"
+	"github.com/attestdb/attestdb/proof"
+)
+
+// KeyValue is one version of a key read through the index.
+type KeyValue struct {
+	Key      []byte
+	TxID     uint64
+	Revision uint64
+	Metadata proof.KVMetadata
+	Value    []byte
+}
+
+// mapIndexErr turns index errors into the store's sentinels.
+func mapIndexErr(err error) error {
+	switch {
+	case errors.Is(err, index.ErrKeyNotFound):
+		return ErrKeyNotFound
+	case errors.Is(err, index.ErrInvalidRevision):
+		return fmt.Errorf("%w: %w", ErrIllegalArguments, err)
+	case errors.Is(err, index.ErrInvalidKey):
+		return fmt.Errorf("%w: %w", ErrIllegalArguments, err)
+	case errors.Is(err, index.ErrClosed):
+		return ErrClosed
+	}
+	return err
+}
+
+func (s *Store) readIndex() (*index.Index, error) {
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	ix := s.ix()
+	if ix == nil {
+		return nil, ErrIndexDisabled
+	}
+	return ix, nil
+}
+
+// version turns an index version into a KeyValue, reading the value from
+// the log; filter makes deleted and expired versions ErrKeyNotFound.
+func (s *Store) version(key []byte, v index.Version, filter bool, now int64) (*KeyValue, error) {
+	pl, err := decodePayload(v.Payload)
+	if err != nil {
+		return nil, err
+	}
+	if filter && isGone(pl.Md, now) {
+		return nil, ErrKeyNotFound
+	}
+	val, err := s.ReadValueAt(pl.ValuePos, pl.VLen)
+	if err != nil {
+		return nil, err
+	}
+	return &KeyValue{Key: key, TxID: v.TxID, Revision: v.Revision, Metadata: pl.Md, Value: val}, nil
+}
+
+// Get returns the latest version of key written by a tx ≤ atTx (0 = the
+// latest indexed). A deleted or expired latest version reads as
+// ErrKeyNotFound. It does not wait for the index: see WaitForIndexedUpTo.
+func (s *Store) Get(key []byte, atTx uint64) (*KeyValue, error) {
+	return s.GetRevision(key, 0, atTx)
+}
+
+// GetRevision returns revision rev of key (rev > 0: the rev-th version;
+// rev < 0: |rev| versions before the latest; 0: the latest) among versions
+// ≤ atTx. Deleted and expired versions read as ErrKeyNotFound.
+func (s *Store) GetRevision(key []byte, rev int64, atTx uint64) (*KeyValue, error) {
+	ix, err := s.readIndex()
+	if err != nil {
+		return nil, err
+	}
+	v, err := ix.GetRevision(key, rev, atTx)
+	if err != nil {
+		return nil, mapIndexErr(err)
+	}
+	return s.version(append([]byte(nil), key...), v, true, s.opts.Clock())
+}
+
+// History returns versions of key ≤ atTx, oldest first (newest first when
+// desc), skipping offset and returning at most limit (0 = all). Deleted
+// and expired versions are included, with their metadata.
+func (s *Store) History(key []byte, offset uint64, limit int, desc bool, atTx uint64) ([]*KeyValue, error) {
+	ix, err := s.readIndex()
+	if err != nil {
+		return nil, err
+	}
+	vs, err := ix.History(key, offset, limit, desc, atTx)
+	if err != nil {
+		return nil, mapIndexErr(err)
+	}
+	out := make([]*KeyValue, 0, len(vs))
+	k := append([]byte(nil), key...)
+	for _, v := range vs {
+		kv, err := s.version(k, v, false, 0)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, kv)
+	}
+	return out, nil
+}
+
+// ScanOptions select the keys of Scan (see index.ScanOptions) and page the
+// live ones.
+type ScanOptions struct {
+	index.ScanOptions
+	Offset uint64
+	Limit  int // 0 = no limit
+}
+
+// Scan returns the latest live version of each key selected by o, in key
+// order (reverse when Desc); deleted and expired keys are skipped before
+// Offset and Limit apply.
+func (s *Store) Scan(o ScanOptions) ([]*KeyValue, error) {
+	ix, err := s.readIndex()
+	if err != nil {
+		return nil, err
+	}
+	it, err := ix.Scan(o.ScanOptions)
+	if err != nil {
+		return nil, mapIndexErr(err)
+	}
+	defer it.Close()
+	now := s.opts.Clock()
+	var out []*KeyValue
+	skip := o.Offset
+	for it.Next() {
+		v := it.Version()
+		pl, err := decodePayload(v.Payload)
+		if err != nil {
+			return nil, err
+		}
+		if isGone(pl.Md, now) {
+			continue
+		}
+		if skip > 0 {
+			skip--
+			continue
+		}
+		kv, err := s.version(append([]byte(nil), it.Key()...), v, false, 0)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, kv)
+		if o.Limit > 0 && len(out) >= o.Limit {
+			break
+		}
+	}
+	if err := it.Err(); err != nil {
+		return nil, mapIndexErr(err)
+	}
+	return out, nil
+}
+
+// Count returns the number of keys under prefix whose latest version ≤
+// atTx is live.
+func (s *Store) Count(prefix []byte, atTx uint64) (uint64, error) {
+	ix, err := s.readIndex()
+	if err != nil {
+		return 0, err
+	}
+	it, err := ix.Scan(index.ScanOptions{Prefix: prefix, AtTx: atTx})
+	if err != nil {
+		return 0, mapIndexErr(err)
+	}
+	defer it.Close()
+	now := s.opts.Clock()
+	var n uint64
+	for it.Next() {
+		pl, err := decodePayload(it.Version().Payload)
+		if err != nil {
+			return 0, err
+		}
+		if !isGone(pl.Md, now) {
+			n++
+		}
+	}
+	return n, mapIndexErr(it.Err())
+}

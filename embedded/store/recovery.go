@@ -1,0 +1,276 @@
+package store
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"math/bits"
+	"path/filepath"
+
+	"github.com/attestdb/attestdb/embedded/vfs"
+	"github.com/attestdb/attestdb/proof"
+)
+
+// The CHECKPOINT file: u64 txID ‖ u32 crc32c. Up to txID the tx index and
+// tree node files were synced, so recovery can start there.
+const checkpointLen = 12
+
+func encodeCheckpoint(id uint64) []byte {
+	b := binary.BigEndian.AppendUint64(nil, id)
+	return binary.BigEndian.AppendUint32(b, crc(b))
+}
+
+func decodeCheckpoint(b []byte) (uint64, error) {
+	if len(b) != checkpointLen || crc(b[:8]) != binary.BigEndian.Uint32(b[8:]) {
+		return 0, fmt.Errorf("%w: CHECKPOINT file", ErrCorruptedData)
+	}
+	return binary.BigEndian.Uint64(b), nil
+}
+
+func nodeCount(n uint64) uint64 { return 2*n - uint64(bits.OnesCount64(n)) }
+
+// recover brings the store to the end of its valid log. It starts from the
+// last checkpoint (verified against the log), so a current store is not
+// replayed; it then scans forward record by record, checking frame
+// checksums, the id sequence and the prevAlh chain, re-derives the tx index
+// entries and tree nodes of what it finds, and cuts the log after the last
+// valid record.
+func (s *Store) recover() error {
+	cp := uint64(0)
+	if b, err := vfs.ReadFile(s.fs, filepath.Join(s.dir, checkpointFile)); err == nil {
+		if cp, err = decodeCheckpoint(b); err != nil {
+			cp = 0 // derived data: fall back to a full scan
+		}
+	} else if !vfs.IsNotExist(err) {
+		return fmt.Errorf("store: read CHECKPOINT: %w", err)
+	}
+	ntx, err := s.txi.count()
+	if err != nil {
+		return fmt.Errorf("store: tx index size: %w", err)
+	}
+	k := min(cp, ntx)
+	if c := s.nodes.Count(); nodeCount(k) > c {
+		k = 0
+	}
+	start := makePos(0, 0)
+	prevAlh := proof.EmptyHash
+	if k > 0 {
+		e, err := s.verifyTxEntry(k)
+		if err != nil {
+			k = 0 // the starting point does not match the log: rescan all
+		} else {
+			start, prevAlh = e.Pos+uint64(e.Len), e.Alh
+		}
+	}
+	if err := s.txi.f.Truncate(int64(k) * txEntryLen); err != nil {
+		return fmt.Errorf("store: truncate tx index: %w", err)
+	}
+	if err := s.nodes.truncate(nodeCount(k)); err != nil {
+		return err
+	}
+	t, err := proof.OpenAHT(s.nodes)
+	if err != nil {
+		return fmt.Errorf("%w: tree nodes: %v", ErrCorruptedData, err)
+	}
+	s.aht.Store(t)
+	s.cpID = k
+	return s.scan(k, start, prevAlh)
+}
+
+// verifyTxEntry checks tx index entry id against the record it points to
+// and the tree leaf of id.
+func (s *Store) verifyTxEntry(id uint64) (txEntry, error) {
+	e, err := s.txi.read(id)
+	if err != nil {
+		return e, err
+	}
+	rec := make([]byte, e.Len)
+	if err := s.log.readAt(rec, e.Pos); err != nil {
+		return e, err
+	}
+	if _, st := checkFrame(rec); st != frameOK {
+		return e, fmt.Errorf("%w: record of tx %d", ErrCorruptedData, id)
+	}
+	h, hlen, err := proof.ParseTxHeader(rec[frameLen:])
+	if err != nil || h.ID != id {
+		return e, fmt.Errorf("%w: record of tx %d", ErrCorruptedData, id)
+	}
+	inner := sha256.Sum256(rec[frameLen+8+proof.HashSize : frameLen+hlen])
+	if proof.AlhFrom(id, h.PrevAlh, inner) != e.Alh {
+		return e, fmt.Errorf("%w: alh of tx %d", ErrCorruptedData, id)
+	}
+	leaf, err := s.nodes.ReadNode(proof.NodePos(0, id-1))
+	if err != nil || leaf != proof.LeafHash(e.Alh) {
+		return e, fmt.Errorf("%w: tree leaf of tx %d", ErrCorruptedData, id)
+	}
+	return e, nil
+}
+
+// scanChunk is how much of a segment the scan reads at a time.
+const scanChunk = 4 << 20
+
+// scan walks the log from pos (just after tx last) and appends what it
+// finds to the derived files.
+func (s *Store) scan(last uint64, pos uint64, prevAlh proof.Hash) error {
+	seg, off := splitPos(pos)
+	nseg, err := s.log.segmentCount()
+	if err != nil {
+		return err
+	}
+	if nseg == 0 {
+		return fmt.Errorf("%w: no log segment", ErrCorruptedData)
+	}
+	aht := s.aht.Load()
+	var txi []byte
+	txiStart := last
+	buf := make([]byte, scanChunk)
+	flush := func() error {
+		if len(txi) > 0 {
+			if _, err := s.txi.f.WriteAt(txi, int64(txiStart)*txEntryLen); err != nil {
+				return fmt.Errorf("store: write tx index: %w", err)
+			}
+			txiStart, txi = last, txi[:0]
+		}
+		return s.nodes.flush()
+	}
+	for {
+		f, err := s.log.file(seg)
+		if err != nil {
+			return err
+		}
+		size, err := f.Size()
+		if err != nil {
+			return err
+		}
+		// Scan this segment.
+		for off < size {
+			want := min(int64(len(buf)), size-off)
+			n, _ := f.ReadAt(buf[:want], off)
+			b := buf[:n]
+			consumed := 0
+			for consumed < len(b) {
+				total, st := checkFrame(b[consumed:])
+				if st == frameShort && consumed > 0 {
+					break // reread from this record's start
+				}
+				if st == frameShort && total > len(buf) && off+int64(total) <= size && total <= maxRecordLen {
+					buf = make([]byte, total) // a record larger than the buffer
+					break
+				}
+				if st != frameOK {
+					goto segmentEnd
+				}
+				r := b[consumed : consumed+total]
+				h, hlen, perr := proof.ParseTxHeader(r[frameLen:])
+				if perr != nil || h.ID != last+1 || h.PrevAlh != prevAlh {
+					goto segmentEnd
+				}
+				inner := sha256.Sum256(r[frameLen+8+proof.HashSize : frameLen+hlen])
+				alh := proof.AlhFrom(h.ID, prevAlh, inner)
+				txi = appendTxEntry(txi, txEntry{Pos: makePos(seg, off), Len: uint32(total), Alh: alh})
+				if _, err := aht.Append(alh); err != nil {
+					return err
+				}
+				last, prevAlh = h.ID, alh
+				off += int64(total)
+				consumed += total
+				if len(txi) >= 1<<20 {
+					if err := flush(); err != nil {
+						return err
+					}
+				}
+			}
+			if n == 0 {
+				break
+			}
+		}
+	segmentEnd:
+		// Continue in the next segment only if it starts with the next tx.
+		if seg+1 < nseg && s.segmentStartsWith(seg+1, last+1, prevAlh) {
+			seg, off = seg+1, 0
+			continue
+		}
+		break
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	if err := s.cutTail(seg, off); err != nil {
+		return err
+	}
+	if seg+1 < nseg {
+		if err := s.log.removeFrom(seg + 1); err != nil {
+			return err
+		}
+	}
+	c := &s.cm
+	c.lastID, c.lastAlh, c.seg, c.end = last, prevAlh, seg, off
+	s.lastAlh = prevAlh
+	s.committed.Store(last)
+	s.written.Store(last)
+	s.durable.Store(last)
+	return nil
+}
+
+func (s *Store) segmentStartsWith(seg uint32, id uint64, prevAlh proof.Hash) bool {
+	f, err := s.log.file(seg)
+	if err != nil {
+		return false
+	}
+	var fr [frameLen]byte
+	if n, _ := f.ReadAt(fr[:], 0); n != frameLen {
+		return false
+	}
+	total := int(binary.BigEndian.Uint32(fr[:])) + frameLen
+	if total <= frameLen || total > maxRecordLen {
+		return false
+	}
+	size, err := f.Size()
+	if err != nil || int64(total) > size {
+		return false
+	}
+	rec := make([]byte, total)
+	if n, _ := f.ReadAt(rec, 0); n != total {
+		return false
+	}
+	if _, st := checkFrame(rec); st != frameOK {
+		return false
+	}
+	h, _, err := proof.ParseTxHeader(rec[frameLen:])
+	return err == nil && h.ID == id && h.PrevAlh == prevAlh
+}
+
+// cutTail zeroes whatever follows the last valid record of seg (a torn
+// write) so that the next appends start on a clean end, and makes it
+// durable.
+func (s *Store) cutTail(seg uint32, end int64) error {
+	f, err := s.log.file(seg)
+	if err != nil {
+		return err
+	}
+	size, err := f.Size()
+	if err != nil {
+		return err
+	}
+	if end >= size {
+		return nil
+	}
+	var fr [frameLen]byte
+	n, _ := f.ReadAt(fr[:], end)
+	if allZero(fr[:n]) {
+		// Nothing was written past the end, or the frame of a torn record
+		// was never written; zero the whole tail anyway in the latter case
+		// is not needed: its bytes cannot pass the checksum and the chain.
+		return nil
+	}
+	if err := f.Truncate(end); err != nil {
+		return fmt.Errorf("store: cut log tail: %w", err)
+	}
+	if err := f.Truncate(max(size, s.opts.FileSize)); err != nil {
+		return fmt.Errorf("store: cut log tail: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("store: cut log tail: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,315 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/attestdb/attestdb/embedded/index"
+	"github.com/attestdb/attestdb/embedded/vfs"
+	"github.com/attestdb/attestdb/proof"
+)
+
+// File names inside the store directory (docs/FORMAT.md).
+const (
+	formatFile     = "FORMAT"
+	checkpointFile = "CHECKPOINT"
+	logDir         = "log"
+	txIndexFile    = "txindex"
+	nodesFile      = "aht"
+	indexDir       = "index"
+)
+
+// Store is the embedded engine: an append-only, hash-chained transaction
+// log with a key index. See doc.go.
+type Store struct {
+	opts Options
+	dir  string
+	fs   vfs.FS
+
+	log   *segLog
+	txi   *txIndex
+	nodes *nodeFile
+	aht   atomic.Pointer[proof.AHT]
+
+	// Published state: txs ≤ committed are readable.
+	stateMu   sync.RWMutex
+	committed atomic.Uint64
+	lastAlh   proof.Hash
+	written   atomic.Uint64 // txs written to the log (≥ durable)
+	durable   atomic.Uint64 // txs known to be fsynced
+
+	// Commit queue.
+	qmu     sync.Mutex
+	queue   []*request
+	qclosed bool
+	kick    chan struct{}
+	slots   chan struct{}
+
+	// Committer-owned state.
+	cm committerState
+
+	syncMu   sync.Mutex // serialises log writes/syncs with the flusher
+	dirty    bool
+	dirtySeg uint32
+
+	brokenMu sync.Mutex
+	broken   error
+
+	// Key index.
+	idxPtr    atomic.Pointer[index.Index]
+	idxNotify chan struct{} // wakes the indexer
+	idxMu     sync.Mutex
+	idxWait   chan struct{} // closed and replaced whenever the index advances
+	idxErr    error         // sticky indexer failure
+	idxRunMu  sync.Mutex    // held while applying to the index (indexer or rebuild)
+	idxBuf    []byte        // indexer read buffer (idxRunMu)
+
+	closing  chan struct{}
+	closed   atomic.Bool
+	closeMu  sync.Mutex
+	wg       sync.WaitGroup
+	idxWg    sync.WaitGroup
+	checkpMu sync.Mutex
+	cpID     uint64 // last checkpoint written or found at open
+}
+
+type committerState struct {
+	lastID  uint64
+	lastAlh proof.Hash
+	seg     uint32 // segment being appended to
+	end     int64  // offset after the last record in seg
+	buf     []byte
+	txi     []byte
+	chunks  []chunk
+}
+
+// Open opens the store in dir, creating it if needed, and recovers from
+// any crash: the log is cut after its last valid record and the derived
+// files are brought in line with it. A nil opts means DefaultOptions().
+func Open(dir string, opts *Options) (*Store, error) {
+	o := DefaultOptions()
+	if opts != nil {
+		o = *opts
+	}
+	if err := o.normalize(); err != nil {
+		return nil, err
+	}
+	s := &Store{
+		opts:      o,
+		dir:       dir,
+		fs:        o.FS,
+		kick:      make(chan struct{}, 1),
+		slots:     make(chan struct{}, o.MaxActiveTxs),
+		idxNotify: make(chan struct{}, 1),
+		idxWait:   make(chan struct{}),
+		closing:   make(chan struct{}),
+	}
+	if err := s.open(); err != nil {
+		s.closeFiles()
+		return nil, err
+	}
+	if !o.DisableIndex {
+		ix, err := index.Open(index.Options{Dir: filepath.Join(dir, indexDir), CacheSize: o.IndexCacheSize, MaxKeyLen: o.MaxKeyLen})
+		if err != nil {
+			s.closeFiles()
+			return nil, fmt.Errorf("store: open index: %w", err)
+		}
+		s.idxPtr.Store(ix)
+		if ix.IndexedUpTo() > s.committed.Load() {
+			// The index is ahead of the log (the log lost its tail): it is
+			// derived data, so rebuild it.
+			ix.Close()
+			if err := index.Destroy(filepath.Join(dir, indexDir)); err != nil {
+				s.closeFiles()
+				return nil, fmt.Errorf("store: reset index: %w", err)
+			}
+			if ix, err = index.Open(index.Options{Dir: filepath.Join(dir, indexDir), CacheSize: o.IndexCacheSize, MaxKeyLen: o.MaxKeyLen}); err != nil {
+				s.closeFiles()
+				return nil, fmt.Errorf("store: open index: %w", err)
+			}
+			s.idxPtr.Store(ix)
+		}
+		s.idxWg.Add(1)
+		go s.indexer()
+	}
+	s.wg.Add(2)
+	go s.committer()
+	go s.checkpointer()
+	if !o.Synced {
+		s.wg.Add(1)
+		go s.flusher()
+	}
+	return s, nil
+}
+
+func (s *Store) open() error {
+	if s.opts.FS == vfs.OS {
+		// Pebble uses the OS directly, so the directory must be real.
+		if err := os.MkdirAll(s.dir, 0o755); err != nil {
+			return fmt.Errorf("store: create dir: %w", err)
+		}
+	}
+	if err := s.fs.MkdirAll(s.dir, 0o755); err != nil {
+		return fmt.Errorf("store: create dir: %w", err)
+	}
+	fpath := filepath.Join(s.dir, formatFile)
+	b, err := vfs.ReadFile(s.fs, fpath)
+	fresh := false
+	switch {
+	case vfs.IsNotExist(err):
+		fresh = true
+	case err != nil:
+		return fmt.Errorf("store: read FORMAT: %w", err)
+	default:
+		fi, err := decodeFormat(b)
+		if err != nil {
+			return err
+		}
+		s.opts.FileSize = fi.FileSize // the store keeps the size it was created with
+	}
+	if s.log, err = openSegLog(s.fs, filepath.Join(s.dir, logDir), s.opts.FileSize); err != nil {
+		return err
+	}
+	if fresh {
+		if _, err := s.log.create(0); err != nil {
+			return err
+		}
+		if err := vfs.WriteFileAtomic(s.fs, s.dir, fpath, encodeFormat(formatInfo{Version: FormatVersion, FileSize: s.opts.FileSize})); err != nil {
+			return fmt.Errorf("store: write FORMAT: %w", err)
+		}
+	}
+	tf, err := s.fs.OpenFile(filepath.Join(s.dir, txIndexFile), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("store: open tx index: %w", err)
+	}
+	s.txi = &txIndex{f: tf}
+	nf, err := s.fs.OpenFile(filepath.Join(s.dir, nodesFile), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("store: open tree nodes: %w", err)
+	}
+	if s.nodes, err = openNodeFile(nf); err != nil {
+		nf.Close()
+		return fmt.Errorf("store: open tree nodes: %w", err)
+	}
+	return s.recover()
+}
+
+// publish makes txs up to id readable.
+func (s *Store) publish(id uint64, alh proof.Hash) {
+	s.stateMu.Lock()
+	s.lastAlh = alh
+	s.committed.Store(id)
+	s.stateMu.Unlock()
+	select {
+	case s.idxNotify <- struct{}{}:
+	default:
+	}
+}
+
+// LastCommitted returns the id and Alh of the last committed tx (0 and
+// H("") for an empty store).
+func (s *Store) LastCommitted() (uint64, proof.Hash) {
+	s.stateMu.RLock()
+	defer s.stateMu.RUnlock()
+	return s.committed.Load(), s.lastAlh
+}
+
+// checkpointer periodically makes the derived files durable and advances
+// the point recovery starts from.
+func (s *Store) checkpointer() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.opts.CheckpointInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.closing:
+			return
+		case <-t.C:
+			_ = s.checkpoint() // failures only make the next recovery longer
+		}
+	}
+}
+
+// checkpoint syncs the tx index and tree node files up to a durable,
+// published tx and records it.
+func (s *Store) checkpoint() error {
+	s.checkpMu.Lock()
+	defer s.checkpMu.Unlock()
+	id := s.committed.Load()
+	if d := s.durable.Load(); d < id {
+		id = d
+	}
+	if s.opts.Synced {
+		id = s.committed.Load()
+	}
+	if id == 0 || id == s.cpID {
+		return nil
+	}
+	if err := s.txi.f.Sync(); err != nil {
+		return err
+	}
+	if err := s.nodes.f.Sync(); err != nil {
+		return err
+	}
+	if err := vfs.WriteFileAtomic(s.fs, s.dir, filepath.Join(s.dir, checkpointFile), encodeCheckpoint(id)); err != nil {
+		return err
+	}
+	s.cpID = id
+	return nil
+}
+
+// Close stops the background work, commits what is queued, checkpoints and
+// closes the files. Later calls return ErrClosed.
+func (s *Store) Close() error {
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	close(s.closing)
+	s.wg.Wait()
+	s.closed.Store(true)
+	var errs []error
+	s.syncMu.Lock()
+	if err := s.syncLog(); err != nil {
+		errs = append(errs, err)
+	}
+	s.syncMu.Unlock()
+	if s.brokenErr() == nil {
+		if err := s.checkpoint(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	s.idxWg.Wait()
+	if s.ix() != nil {
+		if err := s.ix().Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := s.closeFiles(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Store) closeFiles() error {
+	var errs []error
+	if s.log != nil {
+		errs = append(errs, s.log.close())
+	}
+	if s.txi != nil {
+		errs = append(errs, s.txi.f.Close())
+	}
+	if s.nodes != nil {
+		errs = append(errs, s.nodes.f.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// ix is the current key index (nil when disabled); RebuildIndex swaps it.
+func (s *Store) ix() *index.Index { return s.idxPtr.Load() }
