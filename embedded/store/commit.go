@@ -406,6 +406,12 @@ func (s *Store) syncLog() error {
 	}
 	s.dirty = false
 	s.durable.Store(s.written.Load())
+	if !s.opts.Synced {
+		select {
+		case s.idxNotify <- struct{}{}:
+		default:
+		}
+	}
 	return nil
 }
 

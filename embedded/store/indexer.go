@@ -78,7 +78,7 @@ func (s *Store) catchUp() error {
 	ix := s.ix()
 	for {
 		done := ix.IndexedUpTo()
-		last := s.committed.Load()
+		last := s.indexable()
 		if done >= last {
 			return nil
 		}
@@ -95,6 +95,17 @@ func (s *Store) catchUp() error {
 		s.notifyIndexWaiters()
 		s.idxMu.Unlock()
 	}
+}
+
+// indexable is the last tx the indexer may apply: every committed tx in
+// Synced mode, only durable ones otherwise (so an index flushed by Pebble
+// never holds a tx the log could still lose).
+func (s *Store) indexable() uint64 {
+	c := s.committed.Load()
+	if !s.opts.Synced {
+		c = min(c, s.durable.Load())
+	}
+	return c
 }
 
 // notifyIndexWaiters wakes WaitForIndexedUpTo callers; idxMu is held.

@@ -1,0 +1,139 @@
+package store
+
+import (
+	"encoding/hex"
+	"errors"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/attestdb/attestdb/embedded/vfs"
+	"github.com/attestdb/attestdb/proof"
+)
+
+type hexBytes []byte
+
+func (h *hexBytes) UnmarshalJSON(b []byte) error {
+	var s *string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	if s == nil {
+		*h = nil
+		return nil
+	}
+	d, err := hex.DecodeString(*s)
+	*h = d
+	return err
+}
+
+type hexHash proof.Hash
+
+func (h *hexHash) UnmarshalJSON(b []byte) error {
+	var x hexBytes
+	if err := json.Unmarshal(b, &x); err != nil {
+		return err
+	}
+	copy(h[:], x)
+	return nil
+}
+
+func loadJSON(t testing.TB, name string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "vectors", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+}
+
+type jsonHeader struct {
+	ID       uint64  `json:"id"`
+	PrevAlh  hexHash `json:"prevAlh"`
+	Ts       int64   `json:"ts"`
+	Version  int     `json:"version"`
+	Metadata *struct {
+		TruncatedTxID uint64   `json:"truncatedTxID"`
+		Extra         hexBytes `json:"extra"`
+	} `json:"metadata"`
+	NEntries int     `json:"nentries"`
+	Eh       hexHash `json:"eh"`
+	EH       hexHash `json:"eH"`
+	BlTxID   uint64  `json:"blTxId"`
+	BlRoot   hexHash `json:"blRoot"`
+}
+
+func (j *jsonHeader) header() *proof.TxHeader {
+	if j == nil {
+		return nil
+	}
+	h := &proof.TxHeader{ID: j.ID, PrevAlh: proof.Hash(j.PrevAlh), Ts: j.Ts, Version: j.Version,
+		NEntries: j.NEntries, Eh: proof.Hash(j.Eh), BlTxID: j.BlTxID, BlRoot: proof.Hash(j.BlRoot)}
+	if h.Eh == (proof.Hash{}) {
+		h.Eh = proof.Hash(j.EH)
+	}
+	if j.Metadata != nil {
+		h.Metadata = proof.TxMetadata{TruncatedUptoTx: j.Metadata.TruncatedTxID}
+		if len(j.Metadata.Extra) > 0 {
+			h.Metadata.Extra = j.Metadata.Extra
+		}
+	}
+	return h
+}
+
+type vecEntry struct {
+	Key     hexBytes `json:"key"`
+	Md      hexBytes `json:"kvMetadataBytes"`
+	Value   hexBytes `json:"value"`
+	HValue  hexHash  `json:"hValue"`
+	VLen    int      `json:"vLen"`
+	Digest  hexHash  `json:"digest"`
+	Index   int      `json:"index"`
+	IsValue bool
+}
+
+type vecTx struct {
+	ID        uint64     `json:"id"`
+	Header    jsonHeader `json:"header"`
+	Alh       hexHash    `json:"alh"`
+	InnerHash hexHash    `json:"innerHash"`
+	Entries   []vecEntry `json:"entries"`
+}
+
+func loadChain(t testing.TB) []vecTx {
+	var f struct {
+		Txs []vecTx `json:"txs"`
+	}
+	loadJSON(t, "tx_chain.json", &f)
+	if len(f.Txs) != 23 {
+		t.Fatalf("tx_chain.json has %d txs", len(f.Txs))
+	}
+	return f.Txs
+}
+
+// testOptions are small-segment options for tests on fsys.
+func testOptions(fsys vfs.FS) *Options {
+	o := DefaultOptions()
+	o.FS = fsys
+	o.FileSize = 1 << 20
+	return &o
+}
+
+// clockAt is a settable clock.
+type clockAt struct{ ts int64 }
+
+func (c *clockAt) now() int64 { return c.ts }
+
+func openTest(t testing.TB, dir string, o *Options) *Store {
+	t.Helper()
+	s, err := Open(dir, o)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	return s
+}
+
+func errorsIs(err, target error) bool { return errors.Is(err, target) }
