@@ -45,8 +45,9 @@ func leavesForCount(c uint64) (n uint64, ok bool) {
 // Concurrency: Append must be called by one goroutine at a time (it is
 // serialised anyway). Any number of goroutines may concurrently call Size,
 // Root, RootAt, InclusionProof and ConsistencyProof for sizes up to the
-// Size() they observed; the NodeStore must allow reads concurrent with an
-// append (MemNodeStore does).
+// Size() they observed. The NodeStore must allow ReadNode concurrently with
+// AppendNodes, and nodes must be readable once AppendNodes has returned
+// (MemNodeStore does both): Append publishes the new size only after that.
 type AHT struct {
 	store NodeStore
 

@@ -5,8 +5,8 @@ import "fmt"
 // BuildDualProof builds the DualProof of HASHING.md §7.1 from src to dst
 // (src.ID ≤ dst.ID) with the history in l.
 func BuildDualProof(l Ledger, src, dst *TxHeader) (*DualProof, error) {
-	if src == nil || dst == nil {
-		return nil, invalid("dual proof: nil header")
+	if l == nil || src == nil || dst == nil {
+		return nil, invalid("dual proof: nil ledger or header")
 	}
 	if src.ID == 0 || src.ID > dst.ID {
 		return nil, invalid("dual proof: source tx %d is newer than target tx %d", src.ID, dst.ID)
@@ -130,8 +130,8 @@ func checkV2Linking(src, dst *TxHeader) bool {
 
 // BuildDualProofV2 builds the document-API proof of HASHING.md §7.3.
 func BuildDualProofV2(l Ledger, src, dst *TxHeader) (*DualProofV2, error) {
-	if src == nil || dst == nil {
-		return nil, invalid("dual proof v2: nil header")
+	if l == nil || src == nil || dst == nil {
+		return nil, invalid("dual proof v2: nil ledger or header")
 	}
 	if src.ID > dst.ID {
 		return nil, invalid("dual proof v2: source tx %d is newer than target tx %d", src.ID, dst.ID)

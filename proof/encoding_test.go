@@ -136,6 +136,12 @@ func TestLedgerAndBuilderErrors(t *testing.T) {
 	if _, err := BuildDualProofV2(l, h5, &bad); !errors.Is(err, ErrInvalidArgument) {
 		t.Fatal("v2 with lagging link")
 	}
+	if _, err := BuildDualProof(nil, h5, h9); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatal("nil ledger")
+	}
+	if _, err := BuildLinearAdvanceProof(nil, 1, 5, 9); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatal("nil ledger for linear advance")
+	}
 	// A ledger refuses a chain that does not link.
 	hs := []*TxHeader{txs[0].Header.header(), txs[2].Header.header()}
 	if _, err := NewMemLedger(hs); !errors.Is(err, ErrInvalidArgument) {

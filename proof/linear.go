@@ -20,6 +20,9 @@ func BuildLinearProof(l Ledger, s, t uint64) (*LinearProof, error) {
 
 // linearTerms is [Alh(s), innerHash(s+1), …, innerHash(t)].
 func linearTerms(l Ledger, s, t uint64) ([]Hash, error) {
+	if l == nil {
+		return nil, invalid("nil ledger")
+	}
 	if t-s >= 1<<24 {
 		return nil, invalid("linear proof over %d txs", t-s)
 	}
@@ -76,6 +79,9 @@ func BuildLinearAdvanceProof(l Ledger, start, end, treeSize uint64) (*LinearAdva
 	}
 	if end <= start+1 {
 		return nil, nil
+	}
+	if l == nil {
+		return nil, invalid("nil ledger")
 	}
 	if end-1 > treeSize {
 		return nil, invalid("linear advance proof to tx %d beyond tree size %d", end, treeSize)
