@@ -15,8 +15,10 @@ const (
 	maxSegmentOffset = int64(1) << segShift
 )
 
-func makePos(seg uint32, off int64) uint64  { return uint64(seg)<<segShift | uint64(off) }
-func splitPos(pos uint64) (uint32, int64)   { return uint32(pos >> segShift), int64(pos & (1<<segShift - 1)) }
+func makePos(seg uint32, off int64) uint64 { return uint64(seg)<<segShift | uint64(off) }
+func splitPos(pos uint64) (uint32, int64) {
+	return uint32(pos >> segShift), int64(pos & (1<<segShift - 1))
+}
 func segName(dir string, seg uint32) string { return filepath.Join(dir, fmt.Sprintf("%08d.seg", seg)) }
 
 // segLog is the set of log segment files. The committer appends; readers
