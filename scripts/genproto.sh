@@ -44,11 +44,13 @@ install_tool github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2 "$GR
 
 export PATH="$TOOLS:$PATH"
 
-# gen PKGDIR OPENAPI_NAME: compile every .proto of one Go package. Paths are
+# gen PKGDIR OPENAPI_NAME FILE...: compile the .proto files of one Go package
+# (the first file gives the OpenAPI document its title). Paths are
 # relative to the repository root, so the descriptors register names like
 # api/schema/kv.proto that cannot clash with anything we import.
 gen() {
 	local dir=$1 openapi=$2
+	shift 2
 	rm -f "$dir"/*.pb.go "$dir"/*.pb.gw.go "api/openapi/$openapi.swagger.json"
 	protoc -I . -I /usr/include \
 		--go_out=. --go_opt=paths=source_relative \
@@ -57,13 +59,19 @@ gen() {
 		--grpc-gateway_opt=grpc_api_configuration="$dir/http.yaml" \
 		--openapiv2_out=api/openapi \
 		--openapiv2_opt=grpc_api_configuration="$dir/http.yaml" \
+		--openapiv2_opt=openapi_configuration="$dir/openapi.yaml" \
 		--openapiv2_opt=allow_merge=true,merge_file_name="$openapi" \
-		"$dir"/*.proto
+		"$@"
 }
 
 mkdir -p api/openapi
-gen api/schema schema
-gen api/authorization authorization
+gen api/schema schema api/schema/service.proto api/schema/{database,kv,sql,tx,users}.proto
+gen api/authorization authorization api/authorization/authorization.proto
 
-gofmt -l api >/dev/null
+# Generated code must already be gofmt-clean (CI runs gofmt and go vet).
+unformatted=$(gofmt -l api)
+if [[ -n "$unformatted" ]]; then
+	echo "genproto: not gofmt-clean: $unformatted" >&2
+	exit 1
+fi
 echo "genproto: done" >&2
