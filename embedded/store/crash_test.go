@@ -1,0 +1,242 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/attestdb/attestdb/embedded/vfs"
+	"github.com/attestdb/attestdb/proof"
+)
+
+// crashOptions use tiny segments and frequent checkpoints so that crashes
+// land on rollovers and checkpoints too.
+func crashOptions(fsys vfs.FS) *Options {
+	o := testOptions(fsys)
+	o.FileSize = 16 << 10
+	o.CheckpointInterval = time.Millisecond
+	o.DisableIndex = true
+	return o
+}
+
+// TestCrashClones commits concurrently and takes crash clones of the
+// in-memory file system at random moments (keeping random prefixes of the
+// unsynced writes). Every clone must open, hold every tx acknowledged before
+// the clone was taken with the same Alh, verify, and accept new commits.
+func TestCrashClones(t *testing.T) {
+	m := vfs.NewMem()
+	s := openTest(t, "/s", crashOptions(m))
+	var alhs sync.Map // id -> Alh of acknowledged txs
+	var acked atomic.Uint64
+	var wg sync.WaitGroup
+	const writers, perWriter = 8, 150
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(w), 7))
+			for i := 0; i < perWriter; i++ {
+				req := TxRequest{}
+				for e := 0; e < 1+rng.IntN(3); e++ {
+					req.Entries = append(req.Entries, Entry{Key: []byte(fmt.Sprintf("k%d-%d-%d", w, i, e)), Value: make([]byte, rng.IntN(3000))})
+				}
+				h, err := s.Commit(context.Background(), req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				alh, _ := h.Alh()
+				alhs.Store(h.ID, alh)
+				for {
+					cur := acked.Load()
+					if h.ID <= cur || acked.CompareAndSwap(cur, h.ID) {
+						break
+					}
+				}
+			}
+		}(w)
+	}
+	type clone struct {
+		fs    *vfs.Mem
+		acked uint64
+	}
+	var clones []clone
+	rng := rand.New(rand.NewPCG(42, 42))
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+loop:
+	for {
+		select {
+		case <-done:
+			break loop
+		case <-time.After(time.Duration(rng.IntN(3000)) * time.Microsecond):
+		}
+		if len(clones) >= 30 {
+			continue
+		}
+		// Every tx acknowledged so far was synced before the clone.
+		a := acked.Load()
+		var r *rand.Rand
+		if len(clones)%4 != 0 {
+			r = rng
+		}
+		clones = append(clones, clone{m.CrashClone(r), a})
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	clones = append(clones, clone{m.CrashClone(rng), acked.Load()})
+	if len(clones) < 5 {
+		t.Fatalf("only %d clones", len(clones))
+	}
+	for i, c := range clones {
+		// Each acknowledged id ≤ c.acked must be there. Ids are not
+		// acknowledged in order, but an id ≤ the max acked was written
+		// before it, so it is durable too (one log, written in order).
+		cs, err := Open("/s", crashOptions(c.fs))
+		if err != nil {
+			t.Fatalf("clone %d: open: %v", i, err)
+		}
+		last, _ := cs.LastCommitted()
+		if last < c.acked {
+			t.Fatalf("clone %d: recovered %d txs, %d were acknowledged", i, last, c.acked)
+		}
+		for id := uint64(1); id <= c.acked; id++ {
+			want, ok := alhs.Load(id)
+			if !ok {
+				continue // in flight when acked was read: written before it, so present, but its Alh is unknown here
+			}
+			if got, err := cs.Alh(id); err != nil || got != want.(proof.Hash) {
+				t.Fatalf("clone %d: tx %d alh %x (%v), want %x", i, id, got, err, want)
+			}
+		}
+		if last > 0 {
+			if err := cs.VerifyIntegrity(1, last); err != nil {
+				t.Fatalf("clone %d: %v", i, err)
+			}
+		}
+		set(t, cs, "after-crash", "v")
+		if err := cs.Close(); err != nil {
+			t.Fatalf("clone %d: close: %v", i, err)
+		}
+		cs, err = Open("/s", crashOptions(c.fs))
+		if err != nil {
+			t.Fatalf("clone %d: reopen: %v", i, err)
+		}
+		if l2, _ := cs.LastCommitted(); l2 != last+1 {
+			t.Fatalf("clone %d: reopen at %d, want %d", i, l2, last+1)
+		}
+		if err := cs.VerifyIntegrity(1, last+1); err != nil {
+			t.Fatalf("clone %d: after reopen: %v", i, err)
+		}
+		cs.Close()
+	}
+}
+
+// TestTornTailEveryByte cuts the last record of a log at every byte and
+// checks recovery drops exactly that tx.
+func TestTornTailEveryByte(t *testing.T) {
+	m := vfs.NewMem()
+	o := crashOptions(m)
+	o.CheckpointInterval = time.Hour
+	s := openTest(t, "/s", o)
+	for i := 0; i < 5; i++ {
+		set(t, s, fmt.Sprintf("k%d", i), "some value")
+	}
+	e4, _ := s.txi.read(4)
+	e5, _ := s.txi.read(5)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	seg, off := splitPos(e5.Pos)
+	for cut := int64(0); cut < int64(e5.Len); cut++ {
+		c := m.CrashClone(nil)
+		f, err := c.OpenFile(segName("/s/log", seg), 2, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Zero the record from cut on, as if only cut bytes were written.
+		f.WriteAt(make([]byte, int64(e5.Len)-cut), off+cut)
+		f.Close()
+		// Forget the checkpoint so recovery must scan the tail.
+		c.Remove("/s/CHECKPOINT")
+		cs, err := Open("/s", crashOptions(c))
+		if err != nil {
+			t.Fatalf("cut %d: %v", cut, err)
+		}
+		if last, alh := cs.LastCommitted(); last != 4 || alh != e4.Alh {
+			t.Fatalf("cut %d: recovered to %d", cut, last)
+		}
+		set(t, cs, "new", "v")
+		if err := cs.VerifyIntegrity(1, 5); err != nil {
+			t.Fatalf("cut %d: %v", cut, err)
+		}
+		cs.Close()
+	}
+}
+
+// TestFaultInjection fails writes and syncs of the commit path.
+func TestFaultInjection(t *testing.T) {
+	cases := []struct {
+		name  string
+		apply func(f *vfs.Faulty)
+		want  error
+		// broken: later commits fail until reopen (fsync failures)
+		broken bool
+	}{
+		{"log write EIO", func(f *vfs.Faulty) { f.FailWrite(1, vfs.EIO, false, false) }, vfs.EIO, false},
+		{"log write ENOSPC short", func(f *vfs.Faulty) { f.FailWrite(1, vfs.ENOSPC, true, false) }, vfs.ENOSPC, false},
+		{"tx index write", func(f *vfs.Faulty) { f.FailWrite(2, vfs.EIO, true, false) }, vfs.EIO, false},
+		{"tree write", func(f *vfs.Faulty) { f.FailWrite(3, vfs.ENOSPC, false, false) }, vfs.ENOSPC, false},
+		{"sync EIO", func(f *vfs.Faulty) { f.FailSync(1, vfs.EIO, false) }, vfs.EIO, true},
+		{"sticky ENOSPC", func(f *vfs.Faulty) { f.FailWrite(1, vfs.ENOSPC, true, true) }, vfs.ENOSPC, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := vfs.NewMem()
+			f := vfs.NewFaulty(m)
+			o := crashOptions(f)
+			o.CheckpointInterval = time.Hour // keep background syncs out of the count
+			s := openTest(t, "/s", o)
+			for i := 0; i < 3; i++ {
+				set(t, s, fmt.Sprintf("k%d", i), "v")
+			}
+			tc.apply(f)
+			_, err := s.Commit(context.Background(), TxRequest{Entries: []Entry{{Key: []byte("x"), Value: []byte("v")}}})
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("commit: %v, want %v", err, tc.want)
+			}
+			if last, _ := s.LastCommitted(); last != 3 {
+				t.Fatalf("a failed commit was published: last %d", last)
+			}
+			f.Heal()
+			_, err = s.Commit(context.Background(), TxRequest{Entries: []Entry{{Key: []byte("y"), Value: []byte("v")}}})
+			if tc.broken {
+				if !errors.Is(err, ErrIllegalState) {
+					t.Fatalf("commit after failed sync: %v", err)
+				}
+			} else if err != nil {
+				t.Fatalf("commit after a failed write: %v", err)
+			}
+			if err := s.VerifyIntegrity(1, 3); err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			s = openTest(t, "/s", crashOptions(m))
+			defer s.Close()
+			last, _ := s.LastCommitted()
+			if last < 3 {
+				t.Fatalf("reopened at %d", last)
+			}
+			if err := s.VerifyIntegrity(1, last); err != nil {
+				t.Fatal(err)
+			}
+			set(t, s, "z", "v")
+		})
+	}
+}
