@@ -3,6 +3,8 @@ package index
 import (
 	"errors"
 	"fmt"
+	"os"
+	"strconv"
 	"testing"
 )
 
@@ -10,7 +12,7 @@ type kv struct{ k, v string }
 
 func openTest(t testing.TB, dir string) *Index {
 	t.Helper()
-	ix, err := Open(Options{Dir: dir})
+	ix, err := Open(Options{Dir: dir, MemTableSize: testMemTable})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -108,3 +110,13 @@ func collect(t testing.TB, ix *Index, o ScanOptions) ([]string, []Version) {
 	}
 	return keys, vers
 }
+
+func osMkdirTemp() (string, error) { return os.MkdirTemp("", "indexbench") }
+
+var testMemTable uint64 = func() uint64 {
+	if s := os.Getenv("IX_MEMTABLE_MB"); s != "" {
+		n, _ := strconv.Atoi(s)
+		return uint64(n) << 20
+	}
+	return 0
+}()

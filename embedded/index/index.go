@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"log"
 	"os"
 	"sync"
@@ -18,7 +17,7 @@ import (
 // Defaults for the zero values of Options.
 const (
 	DefaultCacheSize    = 64 << 20
-	DefaultMemTableSize = 64 << 20
+	DefaultMemTableSize = 16 << 20
 	DefaultMaxKeyLen    = 1024
 )
 
@@ -48,7 +47,7 @@ type Version struct {
 type Index struct {
 	db        *pebble.DB
 	maxKeyLen int
-	seed      maphash.Seed
+	dir       string
 
 	indexed atomic.Uint64 // IndexedUpTo
 
@@ -62,7 +61,9 @@ type Index struct {
 
 	// applyMu serialises Apply; the buffers below belong to the applier.
 	applyMu sync.Mutex
-	keyBuf  []byte
+	filter  *keyFilter // every user key in the index (see filter.go)
+	encBuf  []byte
+	order   []int32
 	wmBuf   [8]byte
 }
 
@@ -111,7 +112,7 @@ func Open(opts Options) (*Index, error) {
 	ix := &Index{
 		db:        db,
 		maxKeyLen: opts.MaxKeyLen,
-		seed:      maphash.MakeSeed(),
+		dir:       opts.Dir,
 		iters:     make(map[*Iterator]struct{}),
 	}
 	v, closer, err := db.Get(watermarkKey)
@@ -128,6 +129,12 @@ func Open(opts Options) (*Index, error) {
 			return nil, derr
 		}
 		ix.indexed.Store(w)
+	}
+	if ix.filter = loadFilter(opts.Dir, ix.indexed.Load()); ix.filter == nil {
+		if ix.filter, err = ix.buildFilter(); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("index: build key filter: %w", err)
+		}
 	}
 	return ix, nil
 }
@@ -188,6 +195,11 @@ func (ix *Index) Close() error {
 	ix.iters = nil
 	ix.itersMu.Unlock()
 	ferr := ix.db.Flush()
+	if ferr == nil {
+		// Lets the next Open skip the key scan. Best effort: without it
+		// Open rebuilds the filter.
+		ferr = saveFilter(ix.dir, ix.filter, ix.indexed.Load())
+	}
 	cerr := ix.db.Close()
 	if ferr != nil {
 		return fmt.Errorf("index: flush on close: %w", ferr)

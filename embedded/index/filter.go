@@ -1,0 +1,237 @@
+package index
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"math/bits"
+	"os"
+	"path/filepath"
+
+	"github.com/cespare/xxhash/v2"
+)
+
+// keyFilter is an in-memory bloom filter over every user key in the index.
+// Apply needs each key's previous revision; asking Pebble costs several
+// microseconds (memtable skiplists and a bloom probe per level), so keys
+// the filter has never seen — new keys, the common case — skip the lookup
+// and get revision 1. A false positive only costs a Pebble lookup; a false
+// negative would be a wrong revision, so the filter must hold every key
+// (it is rebuilt by a scan when its saved copy does not match the data).
+//
+// It is a list of blocked bloom filters (one 64-byte block per key, 6
+// bits), each sized for twice the keys of the previous one, so it grows
+// without rehashing. Only the applier writes it; Apply holds applyMu.
+type keyFilter struct {
+	segs []*filterSeg
+}
+
+type filterSeg struct {
+	words []uint64 // len is a multiple of 8 (blocks of 512 bits)
+	cap   uint64   // keys it is sized for
+	n     uint64   // keys added
+}
+
+const (
+	filterBitsPerKey = 12
+	filterProbes     = 6
+	filterFirstCap   = 1 << 16
+)
+
+func keyHash(key []byte) uint64 { return xxhash.Sum64(key) }
+
+func newFilterSeg(capKeys uint64) *filterSeg {
+	blocks := (capKeys*filterBitsPerKey + 511) / 512
+	return &filterSeg{words: make([]uint64, blocks*8), cap: capKeys}
+}
+
+// block and probes of h: the block is picked from the high bits, the bit
+// positions from a second 32-bit hash stepped by double hashing.
+func (s *filterSeg) block(h uint64) []uint64 {
+	nb := uint64(len(s.words) / 8)
+	b, _ := bits.Mul64(h, nb)
+	return s.words[b*8 : b*8+8]
+}
+
+// probes derives the bit-position hash from h (the block used the high bits).
+func probes(h uint64) (a, d uint32) {
+	m := h * 0x9E3779B97F4A7C15
+	return uint32(m), uint32(m>>32) | 1
+}
+
+func (s *filterSeg) add(h uint64) {
+	blk := s.block(h)
+	a, d := probes(h)
+	for i := 0; i < filterProbes; i++ {
+		p := a & 511
+		blk[p>>6] |= 1 << (p & 63)
+		a += d
+	}
+	s.n++
+}
+
+func (s *filterSeg) has(h uint64) bool {
+	blk := s.block(h)
+	a, d := probes(h)
+	for i := 0; i < filterProbes; i++ {
+		p := a & 511
+		if blk[p>>6]&(1<<(p&63)) == 0 {
+			return false
+		}
+		a += d
+	}
+	return true
+}
+
+func (f *keyFilter) add(h uint64) {
+	if len(f.segs) == 0 || f.segs[len(f.segs)-1].n >= f.segs[len(f.segs)-1].cap {
+		c := uint64(filterFirstCap)
+		if len(f.segs) > 0 {
+			c = f.segs[len(f.segs)-1].cap * 2
+		}
+		f.segs = append(f.segs, newFilterSeg(c))
+	}
+	f.segs[len(f.segs)-1].add(h)
+}
+
+func (f *keyFilter) mayContain(h uint64) bool {
+	for _, s := range f.segs {
+		if s.has(h) {
+			return true
+		}
+	}
+	return false
+}
+
+// Saved filter file: written by Close after the final flush, read by Open.
+//
+//	"AIXF" | u32 version 1 | u64 watermark | u32 nsegs |
+//	nsegs × (u64 cap | u64 n | u64 nwords | nwords × u64) | u32 crc32c(all before)
+//
+// little-endian. It is only used if its watermark equals the index's
+// IndexedUpTo: the persisted Pebble state is always a prefix of the applied
+// batches, so an equal watermark means the same keys.
+const filterFileName = "attestdb-keys.filter"
+
+var (
+	filterMagic = []byte("AIXF")
+	castagnoli  = crc32.MakeTable(crc32.Castagnoli)
+)
+
+func (f *keyFilter) marshal(watermark uint64) []byte {
+	size := 4 + 4 + 8 + 4 + 4
+	for _, s := range f.segs {
+		size += 24 + 8*len(s.words)
+	}
+	b := make([]byte, 0, size)
+	b = append(b, filterMagic...)
+	b = binary.LittleEndian.AppendUint32(b, 1)
+	b = binary.LittleEndian.AppendUint64(b, watermark)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(f.segs)))
+	for _, s := range f.segs {
+		b = binary.LittleEndian.AppendUint64(b, s.cap)
+		b = binary.LittleEndian.AppendUint64(b, s.n)
+		b = binary.LittleEndian.AppendUint64(b, uint64(len(s.words)))
+		for _, w := range s.words {
+			b = binary.LittleEndian.AppendUint64(b, w)
+		}
+	}
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+}
+
+var errBadFilter = errors.New("index: bad key filter file")
+
+func unmarshalFilter(b []byte) (*keyFilter, uint64, error) {
+	if len(b) < 4+4+8+4+4 || string(b[:4]) != string(filterMagic) {
+		return nil, 0, errBadFilter
+	}
+	body, sum := b[:len(b)-4], binary.LittleEndian.Uint32(b[len(b)-4:])
+	if crc32.Checksum(body, castagnoli) != sum {
+		return nil, 0, fmt.Errorf("%w: checksum", errBadFilter)
+	}
+	if v := binary.LittleEndian.Uint32(body[4:]); v != 1 {
+		return nil, 0, fmt.Errorf("%w: version %d", errBadFilter, v)
+	}
+	wm := binary.LittleEndian.Uint64(body[8:])
+	nsegs := binary.LittleEndian.Uint32(body[16:])
+	body = body[20:]
+	if uint64(nsegs) > uint64(len(body))/24 {
+		return nil, 0, fmt.Errorf("%w: %d segments", errBadFilter, nsegs)
+	}
+	f := &keyFilter{}
+	for i := uint32(0); i < nsegs; i++ {
+		if len(body) < 24 {
+			return nil, 0, fmt.Errorf("%w: truncated", errBadFilter)
+		}
+		s := &filterSeg{cap: binary.LittleEndian.Uint64(body), n: binary.LittleEndian.Uint64(body[8:])}
+		nw := binary.LittleEndian.Uint64(body[16:])
+		body = body[24:]
+		if nw == 0 || nw%8 != 0 || nw > uint64(len(body))/8 {
+			return nil, 0, fmt.Errorf("%w: segment of %d words", errBadFilter, nw)
+		}
+		s.words = make([]uint64, nw)
+		for j := range s.words {
+			s.words[j] = binary.LittleEndian.Uint64(body[8*j:])
+		}
+		body = body[8*nw:]
+		f.segs = append(f.segs, s)
+	}
+	if len(body) != 0 {
+		return nil, 0, fmt.Errorf("%w: %d trailing bytes", errBadFilter, len(body))
+	}
+	return f, wm, nil
+}
+
+// saveFilter writes the filter file atomically (temp file, fsync, rename).
+func saveFilter(dir string, f *keyFilter, watermark uint64) error {
+	path := filepath.Join(dir, filterFileName)
+	tmp := path + ".tmp"
+	fh, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	_, werr := fh.Write(f.marshal(watermark))
+	serr := fh.Sync()
+	cerr := fh.Close()
+	if err := errors.Join(werr, serr, cerr); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// loadFilter returns the saved filter if it matches watermark, else nil.
+func loadFilter(dir string, watermark uint64) *keyFilter {
+	b, err := os.ReadFile(filepath.Join(dir, filterFileName))
+	if err != nil {
+		return nil
+	}
+	f, wm, err := unmarshalFilter(b)
+	if err != nil || wm != watermark {
+		return nil
+	}
+	return f
+}
+
+// buildFilter scans every user key of the index into a new filter.
+func (ix *Index) buildFilter() (*keyFilter, error) {
+	it, err := ix.db.NewIter(nil)
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	f := &keyFilter{}
+	var key []byte
+	for valid := it.SeekGE([]byte{nsVersion}); valid; valid = it.NextPrefix() {
+		k := it.Key()
+		if k[0] != nsVersion {
+			break
+		}
+		if key, err = appendUserKey(key[:0], k[:splitKey(k)]); err != nil {
+			return nil, err
+		}
+		f.add(keyHash(key))
+	}
+	return f, it.Error()
+}
