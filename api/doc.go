@@ -10,9 +10,9 @@
 //     (OpenSession / KeepAlive / CloseSession with string fields) that REST v2
 //     and the document SDKs use.
 //   - api/openapi: the generated OpenAPI v2 documents, embedded for serving.
-//   - api/gateway: a grpc-gateway ServeMux with immudb's REST JSON mapping
-//     (defaults omitted, lowerCamelCase names) and header forwarding
-//     (sessionid, Authorization), with both services registered.
+//   - api/gateway: a grpc-gateway v2 ServeMux that behaves like immudb's
+//     grpc-gateway v1 one (proto field names, defaults omitted, v1 error
+//     bodies, sessionid and Authorization forwarded), both services registered.
 //
 // # Invariant: wire compatibility
 //

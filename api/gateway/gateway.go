@@ -9,12 +9,15 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/attestdb/attestdb/api/authorization"
 	"github.com/attestdb/attestdb/api/schema"
@@ -24,15 +27,44 @@ import (
 // session id; immudb's gateway forwards it as is.
 const SessionHeader = "sessionid"
 
-// Marshaler is immudb's REST JSON: lowerCamelCase JSON names, default values
-// omitted, 64-bit integers as strings, bytes as standard base64; unknown
-// input fields are ignored. (grpc-gateway v2's own default would emit every
-// unset field.)
+// Marshaler is the REST JSON of immudb's gateway (grpc-gateway v1 defaults):
+// proto field names as written in the .proto (mostly lowerCamelCase already;
+// DatabaseInfo's created_at stays snake case), default values omitted,
+// 64-bit integers as strings, bytes as standard base64, enums by name.
+// Unknown input fields are ignored; input accepts proto and JSON names.
 func Marshaler() runtime.Marshaler {
 	return &runtime.JSONPb{
-		MarshalOptions:   protojson.MarshalOptions{},
+		MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true},
 		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: true},
 	}
+}
+
+// v1Error is the error body of grpc-gateway v1, which immudb's REST clients
+// see: the message appears both as "error" and as "message".
+type v1Error struct {
+	Error   string            `json:"error"`
+	Code    int32             `json:"code"`
+	Message string            `json:"message"`
+	Details []json.RawMessage `json:"details,omitempty"`
+}
+
+// rewriteError turns a gRPC status into the v1 error body; other responses
+// pass unchanged. Details that cannot be rendered (unknown types) are left
+// out rather than failing the whole reply.
+func rewriteError(_ context.Context, m proto.Message) (any, error) {
+	st, ok := m.(*spb.Status)
+	if !ok {
+		return m, nil
+	}
+	body := v1Error{Error: st.GetMessage(), Code: st.GetCode(), Message: st.GetMessage()}
+	for _, d := range st.GetDetails() {
+		b, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(d)
+		if err != nil {
+			continue
+		}
+		body.Details = append(body.Details, b)
+	}
+	return body, nil
 }
 
 // headerMatcher forwards the session header besides grpc-gateway's defaults
@@ -44,13 +76,14 @@ func headerMatcher(key string) (string, bool) {
 	return runtime.DefaultHeaderMatcher(key)
 }
 
-// NewServeMux returns a mux with immudb's JSON mapping and header forwarding;
-// extra options are applied after ours. Response metadata such as
+// NewServeMux returns a mux with immudb's JSON mapping, v1-style error bodies
+// and header forwarding; extra options are applied after ours. Response metadata such as
 // immudb-uuid reaches the client as Grpc-Metadata-Immudb-Uuid (the default).
 func NewServeMux(opts ...runtime.ServeMuxOption) *runtime.ServeMux {
 	all := []runtime.ServeMuxOption{
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, Marshaler()),
 		runtime.WithIncomingHeaderMatcher(headerMatcher),
+		runtime.WithForwardResponseRewriter(rewriteError),
 	}
 	return runtime.NewServeMux(append(all, opts...)...)
 }

@@ -11,8 +11,10 @@ import (
 	"testing"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/test/bufconn"
 	"google.golang.org/protobuf/types/known/emptypb"
 
@@ -34,7 +36,21 @@ func (f *fakeImmu) Health(ctx context.Context, _ *emptypb.Empty) (*schema.Health
 
 func (f *fakeImmu) Get(ctx context.Context, r *schema.KeyRequest) (*schema.Entry, error) {
 	f.md, _ = metadata.FromIncomingContext(ctx)
+	if string(r.Key) == "missing" {
+		st, err := status.New(codes.Unknown, "tbtree: key not found").
+			WithDetails(&schema.ErrorInfo{Code: "00000", Cause: "key not found"})
+		if err != nil {
+			return nil, err
+		}
+		return nil, st.Err()
+	}
 	return &schema.Entry{Tx: 5, Key: r.Key, Value: []byte("v"), Revision: uint64(r.AtTx)}, nil
+}
+
+func (f *fakeImmu) DatabaseListV2(context.Context, *schema.DatabaseListRequestV2) (*schema.DatabaseListResponseV2, error) {
+	return &schema.DatabaseListResponseV2{Databases: []*schema.DatabaseInfo{
+		{Name: "defaultdb", Loaded: true, CreatedAt: 1700000000, CreatedBy: "immudb"},
+	}}, nil
 }
 
 type fakeAuth struct {
@@ -72,15 +88,20 @@ func setup(t *testing.T) (*fakeImmu, http.Handler) {
 
 func do(t *testing.T, h http.Handler, method, path, body string, hdr map[string]string) *httptest.ResponseRecorder {
 	t.Helper()
+	rec := send(h, method, path, body, hdr)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("%s %s: %d %s", method, path, rec.Code, rec.Body)
+	}
+	return rec
+}
+
+func send(h http.Handler, method, path, body string, hdr map[string]string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
-	if rec.Code != http.StatusOK {
-		t.Fatalf("%s %s: %d %s", method, path, rec.Code, rec.Body)
-	}
 	return rec
 }
 
@@ -128,4 +149,25 @@ func TestAuthorizationOpenSession(t *testing.T) {
 	_, h := setup(t)
 	rec := do(t, h, "POST", "/authorization/session/open", `{"username":"immudb","password":"x","database":"defaultdb","unknownField":1}`, nil)
 	jsonEqual(t, rec.Body.Bytes(), `{"sessionID":"s-immudb","serverUUID":"uuid-1"}`)
+}
+
+// TestProtoNamesInJSON: immudb's gateway writes proto field names, which
+// matters only for the snake_case fields of DatabaseInfo.
+func TestProtoNamesInJSON(t *testing.T) {
+	_, h := setup(t)
+	rec := do(t, h, "POST", "/db/list/v2", "{}", nil)
+	jsonEqual(t, rec.Body.Bytes(),
+		`{"databases":[{"name":"defaultdb","loaded":true,"created_at":"1700000000","created_by":"immudb"}]}`)
+}
+
+// TestErrorBodyV1Shape: errors carry "error" and "message" (grpc-gateway v1
+// shape), the gRPC code, and the status details rendered as JSON.
+func TestErrorBodyV1Shape(t *testing.T) {
+	_, h := setup(t)
+	rec := send(h, "GET", "/db/get/bWlzc2luZw==", "", nil)
+	if rec.Code != http.StatusInternalServerError {
+		t.Fatalf("status %d, want 500 (Unknown)", rec.Code)
+	}
+	jsonEqual(t, rec.Body.Bytes(), `{"error":"tbtree: key not found","code":2,"message":"tbtree: key not found",`+
+		`"details":[{"@type":"type.googleapis.com/immudb.schema.ErrorInfo","code":"00000","cause":"key not found"}]}`)
 }
