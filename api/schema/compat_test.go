@@ -114,6 +114,7 @@ func TestLiveSessionDecodesExactly(t *testing.T) {
 			responses++
 		}
 	}
+	t.Logf("decoded %d requests and %d responses", requests, responses)
 	if requests != len(s.Calls) || responses == 0 {
 		t.Errorf("decoded %d requests and %d responses of %d calls", requests, responses, len(s.Calls))
 	}
@@ -238,5 +239,37 @@ func matchHexValue(t *testing.T, path string, fd protoreflect.FieldDescriptor, g
 		if math.Abs(g-f) > 0 {
 			t.Errorf("%s: %v, want %v", path, g, f)
 		}
+	}
+}
+
+// TestLiveSessionErrorDetails parses the recorded status details strictly
+// (unknown JSON names fail) into ErrorInfo and RetryInfo.
+func TestLiveSessionErrorDetails(t *testing.T) {
+	var s liveSession
+	readJSON(t, "live_session.json", &s)
+	seen := 0
+	for i, c := range s.Calls {
+		if len(c.StatusDetails) == 0 {
+			continue
+		}
+		if len(c.StatusDetails) != 2 {
+			t.Errorf("call %d: %d details, want ErrorInfo and RetryInfo", i, len(c.StatusDetails))
+			continue
+		}
+		var ei schema.ErrorInfo
+		if err := protojson.Unmarshal(c.StatusDetails[0], &ei); err != nil {
+			t.Errorf("call %d: ErrorInfo: %v", i, err)
+		}
+		if ei.Code == "" || ei.Cause == "" {
+			t.Errorf("call %d: empty ErrorInfo from %s", i, c.StatusDetails[0])
+		}
+		var ri schema.RetryInfo
+		if err := protojson.Unmarshal(c.StatusDetails[1], &ri); err != nil {
+			t.Errorf("call %d: RetryInfo: %v", i, err)
+		}
+		seen++
+	}
+	if seen == 0 {
+		t.Fatal("no call with status details")
 	}
 }

@@ -20,6 +20,9 @@ type liveCall struct {
 	Response               json.RawMessage `json:"response"`
 	ResponseProtobufBase64 *string         `json:"responseProtobufBase64"`
 	StatusCode             string          `json:"statusCode"`
+	// StatusDetails are the error details in protobuf JSON: ErrorInfo, then
+	// RetryInfo (empty when the delay is 0).
+	StatusDetails []json.RawMessage `json:"statusDetails"`
 }
 
 type liveSession struct {
