@@ -1,0 +1,36 @@
+// Package server is the immudb-compatible gRPC server: it serves
+// immudb.schema.ImmuService and immudb.model.AuthorizationService (plus gRPC
+// reflection) on top of the database layer, so that immudb's official
+// clients work against it unchanged.
+//
+// What it owns:
+//   - Server (server.go): options (options.go), TLS/mTLS, listening,
+//     graceful Stop (stop accepting, finish in-flight calls, close sessions
+//     and databases so every acknowledged tx is on disk).
+//   - The interceptors (interceptors.go): the immudb-uuid response header on
+//     every response before any check (API.md §4), caller resolution from
+//     `sessionid` or `authorization: Bearer` (a sessionid wins, the Go
+//     client's empty Bearer next to it is ignored), the permission table of
+//     server/auth, and panic recovery (logged, answered Internal).
+//   - The one error map (errors.go): Go errors become gRPC statuses with
+//     immudb's codes, texts and ErrorInfo/RetryInfo details. Handlers return
+//     plain Go errors and never build statuses themselves.
+//   - Thin handlers: login.go (sessions, Login/Logout/UseDatabase), kv.go
+//     (data rpcs, CurrentState), info.go (Health, ServerInfo,
+//     DatabaseHealth), admin_databases.go, admin_users.go. They select the
+//     caller's database and call the database layer, which owns semantics,
+//     proofs and error texts. signing.go signs CurrentState and every
+//     Verifiable* target state with --signingKey (HASHING.md §10).
+//
+// Backend seam (backend.go): Database and Databases are the method sets the
+// handlers need from database.DB and database.Manager.
+//
+// Single-db mode: when only defaultdb and the superuser exist at start, a
+// Login token selects defaultdb by itself; creating a database or a user
+// ends that mode for every token (API.md §2.3).
+//
+// Locking: Server fields are set in New and read-only afterwards, except
+// singleDB (atomic) and the listener state (mu). Users, tokens, sessions and
+// databases do their own locking; the server holds no lock while calling
+// them.
+package server

@@ -1,0 +1,273 @@
+package server
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/reflection"
+
+	"github.com/attestdb/attestdb/api/authorization"
+	"github.com/attestdb/attestdb/api/schema"
+	"github.com/attestdb/attestdb/proof"
+	"github.com/attestdb/attestdb/server/auth"
+	"github.com/attestdb/attestdb/server/identity"
+	"github.com/attestdb/attestdb/server/session"
+)
+
+// ErrServerClosed is returned by Serve/Start after Stop, and by a second
+// Serve.
+var ErrServerClosed = errors.New("server closed")
+
+// Server is the immudb-compatible gRPC server. Create it with New, run it
+// with Start or Serve, and stop it with Stop.
+type Server struct {
+	opts      Options
+	log       *slog.Logger
+	uuid      identity.ID
+	uuidStr   string
+	startedAt time.Time
+
+	users    *auth.Users
+	tokens   *auth.Tokens
+	sessions *session.Manager
+	dbs      Databases
+	signer   *ecdsa.PrivateKey
+
+	// singleDB: only defaultdb and the superuser existed at start and no
+	// database or user was created since; a Login token then selects
+	// defaultdb by itself (API.md §2.3).
+	singleDB atomic.Bool
+
+	grpc *grpc.Server
+
+	mu       sync.Mutex
+	lis      net.Listener
+	serving  bool
+	stopped  bool
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// New opens everything the server needs in opts.Dir (identity, users,
+// databases, signing key) without listening yet. dbs, when not nil,
+// replaces the database layer (tests); nil opens the data dir's databases.
+func New(opts Options) (*Server, error) {
+	return newServer(opts, nil)
+}
+
+func newServer(opts Options, dbs Databases) (s *Server, err error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating data dir: %w", err)
+	}
+	s = &Server{opts: opts, log: opts.Logger, startedAt: time.Now()}
+
+	if s.uuid, _, err = identity.LoadOrCreate(opts.Dir); err != nil {
+		return nil, fmt.Errorf("server identity: %w", err)
+	}
+	s.uuidStr = s.uuid.String()
+
+	adminPW := opts.AdminPassword
+	if adminPW != "" {
+		if adminPW, err = auth.DecodeAdminPassword(adminPW); err != nil {
+			return nil, err
+		}
+	}
+	var res auth.OpenResult
+	s.users, res, err = auth.OpenUsers(auth.NewFileStore(opts.Dir), auth.Options{
+		AdminPassword: adminPW, ForceAdminPassword: opts.ForceAdminPassword, BcryptCost: opts.BcryptCost,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if res.Reset {
+		s.log.Info("superuser password reset by --force-admin-password", "user", auth.SysAdminUsername)
+	}
+	s.tokens = auth.NewTokens(auth.TokenOptions{Expiry: opts.TokenExpiry})
+
+	so := session.DefaultOptions()
+	so.MaxSessions = opts.MaxSessions
+	so.Timeout = opts.SessionTimeout
+	if opts.MaxSessionInactivity > 0 {
+		so.MaxInactivityTime = opts.MaxSessionInactivity
+	}
+	so.MaxAge = opts.MaxSessionAge
+	so.OnExpire = func(i session.Info) { s.log.Debug("session expired", "user", i.Username) }
+	if s.sessions, err = session.NewManager(so); err != nil {
+		return nil, err
+	}
+
+	if opts.SigningKeyPath != "" {
+		pem, err := os.ReadFile(opts.SigningKeyPath)
+		if err != nil {
+			return nil, fmt.Errorf("reading signing key: %w", err)
+		}
+		if s.signer, err = proof.ParseSigningKeyPEM(pem); err != nil {
+			return nil, fmt.Errorf("signing key %s: %w", opts.SigningKeyPath, err)
+		}
+	}
+
+	if dbs == nil {
+		if dbs, err = openDatabases(&opts); err != nil {
+			return nil, err
+		}
+	}
+	s.dbs = dbs
+	s.singleDB.Store(len(dbs.List()) <= 1 && s.users.Count() <= 1)
+
+	if s.grpc, err = s.newGRPC(); err != nil {
+		_ = dbs.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// newGRPC builds the grpc.Server with our interceptors and services.
+func (s *Server) newGRPC() (*grpc.Server, error) {
+	gopts := []grpc.ServerOption{
+		grpc.MaxRecvMsgSize(s.opts.MaxRecvMsgSize),
+		grpc.ChainUnaryInterceptor(s.unaryInterceptor),
+		grpc.ChainStreamInterceptor(s.streamInterceptor),
+	}
+	if s.opts.TLSCertFile != "" {
+		tc, err := s.tlsConfig()
+		if err != nil {
+			return nil, err
+		}
+		gopts = append(gopts, grpc.Creds(credentials.NewTLS(tc)))
+	}
+	g := grpc.NewServer(gopts...)
+	schema.RegisterImmuServiceServer(g, &immuService{s: s})
+	authorization.RegisterAuthorizationServiceServer(g, &authService{s: s})
+	if s.opts.GRPCReflection {
+		reflection.Register(g)
+	}
+	return g, nil
+}
+
+func (s *Server) tlsConfig() (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(s.opts.TLSCertFile, s.opts.TLSKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("loading TLS certificate: %w", err)
+	}
+	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if s.opts.MTLS {
+		pem, err := os.ReadFile(s.opts.ClientCAsFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading client CAs: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("%w: no certificate in %s", ErrBadOptions, s.opts.ClientCAsFile)
+		}
+		tc.ClientCAs = pool
+		tc.ClientAuth = tls.RequireAndVerifyClientCert
+	}
+	return tc, nil
+}
+
+// UUID returns the server identity sent as the immudb-uuid header.
+func (s *Server) UUID() string { return s.uuidStr }
+
+// Addr returns the listening address, nil before Start/Serve.
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lis == nil {
+		return nil
+	}
+	return s.lis.Addr()
+}
+
+// Start listens on Options.Address and serves in the background. It returns
+// once the listener is open, so Addr is valid.
+func (s *Server) Start() error {
+	lis, err := net.Listen("tcp", s.opts.Address)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", s.opts.Address, err)
+	}
+	if err := s.attach(lis); err != nil {
+		_ = lis.Close()
+		return err
+	}
+	go func() {
+		if err := s.grpc.Serve(lis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+			s.log.Error("grpc server stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+// Serve serves on lis until Stop; it returns nil after a Stop.
+func (s *Server) Serve(lis net.Listener) error {
+	if err := s.attach(lis); err != nil {
+		return err
+	}
+	err := s.grpc.Serve(lis)
+	if errors.Is(err, grpc.ErrServerStopped) {
+		return nil
+	}
+	return err
+}
+
+func (s *Server) attach(lis net.Listener) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped || s.serving {
+		return ErrServerClosed
+	}
+	s.lis, s.serving = lis, true
+	s.sessions.Start()
+	s.log.Info("immudb server listening", "address", lis.Addr().String(), "uuid", s.uuidStr,
+		"tls", s.opts.TLSCertFile != "", "auth", s.opts.Auth)
+	if u, ok := s.users.Get(auth.SysAdminUsername); ok && s.opts.Auth {
+		if match, _ := auth.CheckPassword([]byte(u.PasswordHash), auth.DefaultAdminPassword); match {
+			s.log.Warn("superuser has the default password: please change it", "user", auth.SysAdminUsername)
+		}
+	}
+	return nil
+}
+
+// Stop stops gracefully: no new connections or calls, in-flight calls
+// finish, then sessions and databases are closed (so every acknowledged tx
+// is flushed). When ctx ends first, remaining calls are cancelled and the
+// databases are still closed. Stop is idempotent.
+func (s *Server) Stop(ctx context.Context) error {
+	s.stopOnce.Do(func() {
+		s.mu.Lock()
+		s.stopped = true
+		s.mu.Unlock()
+
+		done := make(chan struct{})
+		go func() {
+			s.grpc.GracefulStop()
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			s.grpc.Stop()
+			<-done
+		}
+		s.sessions.Close()
+		if err := s.dbs.Close(); err != nil {
+			s.stopErr = fmt.Errorf("closing databases: %w", err)
+		}
+		s.log.Info("immudb server stopped")
+	})
+	return s.stopErr
+}

@@ -1,0 +1,84 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/attestdb/attestdb/api/schema"
+	"github.com/attestdb/attestdb/proof"
+)
+
+// errBadHeader: a header from the database layer that cannot be hashed,
+// which would make the signature meaningless.
+var errBadHeader = errors.New("cannot sign: malformed tx header")
+
+// signState fills st.Signature when the server has a signing key
+// (HASHING.md §10). st.Db must already be set.
+func (s *Server) signState(st *schema.ImmutableState) error {
+	if s.signer == nil || st == nil {
+		return nil
+	}
+	sig, pub, err := proof.SignState(s.signer, st.Db, st.TxId, st.TxHash)
+	if err != nil {
+		return fmt.Errorf("signing state: %w", err)
+	}
+	st.Signature = &schema.Signature{Signature: sig, PublicKey: pub}
+	return nil
+}
+
+// signVerifiableTx signs (db, T.id, Alh(T)) with T the dual proof's target
+// header, into vtx.Signature.
+func (s *Server) signVerifiableTx(db string, vtx *schema.VerifiableTx) error {
+	if s.signer == nil || vtx == nil || vtx.DualProof == nil || vtx.DualProof.TargetTxHeader == nil {
+		return nil
+	}
+	t := vtx.DualProof.TargetTxHeader
+	alh, err := headerAlh(t)
+	if err != nil {
+		return err
+	}
+	sig, pub, err := proof.SignState(s.signer, db, t.Id, alh[:])
+	if err != nil {
+		return fmt.Errorf("signing state: %w", err)
+	}
+	vtx.Signature = &schema.Signature{Signature: sig, PublicKey: pub}
+	return nil
+}
+
+// headerAlh computes Alh from a proto header (HASHING.md §4).
+func headerAlh(h *schema.TxHeader) (proof.Hash, error) {
+	ph := proof.TxHeader{
+		ID:       h.Id,
+		Ts:       h.Ts,
+		Version:  int(h.Version),
+		NEntries: int(h.Nentries),
+		BlTxID:   h.BlTxId,
+	}
+	if err := copyHash(&ph.PrevAlh, h.PrevAlh); err != nil {
+		return proof.Hash{}, err
+	}
+	if err := copyHash(&ph.Eh, h.EH); err != nil {
+		return proof.Hash{}, err
+	}
+	if len(h.BlRoot) > 0 {
+		if err := copyHash(&ph.BlRoot, h.BlRoot); err != nil {
+			return proof.Hash{}, err
+		}
+	}
+	if md := h.Metadata; md != nil {
+		ph.Metadata = proof.TxMetadata{TruncatedUptoTx: md.TruncatedTxID, Extra: md.Extra}
+	}
+	alh, err := ph.Alh()
+	if err != nil {
+		return proof.Hash{}, fmt.Errorf("%w: %w", errBadHeader, err)
+	}
+	return alh, nil
+}
+
+func copyHash(dst *proof.Hash, b []byte) error {
+	if len(b) != len(dst) {
+		return fmt.Errorf("%w: hash of %d bytes", errBadHeader, len(b))
+	}
+	copy(dst[:], b)
+	return nil
+}
