@@ -1,0 +1,25 @@
+// Package immudb is the `immudb` program: flags, environment variables,
+// the immudb.toml config file, validation into a typed Config, logging,
+// detached mode, the pidfile and `immudb version`. cmd/immudb is a thin
+// main over Main.
+//
+// Flags, config keys and IMMUDB_* variables use immudb v1.11's names and
+// defaults (flags.go is the single table of them). Precedence is the usual
+// one: command-line flag > environment variable > config file > default.
+// Environment names are IMMUDB_ + the flag name upper-cased with dashes
+// turned into underscores (IMMUDB_MAX_SESSIONS, IMMUDB_SIGNINGKEY). The
+// config file is --config (or IMMUDB_CONFIG); without it, immudb.toml is
+// looked up in ./configs and then in $HOME, and it is fine if there is
+// none. Values are parsed strictly: `IMMUDB_PORT=abc` is an error, never a
+// silent zero.
+//
+// The server itself is started through RunServer(ctx, cfg), which for now is
+// a placeholder returning ErrServerNotBuilt; the server package will take
+// its place. ctx is cancelled on SIGINT/SIGTERM.
+//
+// The hidden --print-config flag prints the effective configuration (TOML
+// or JSON, admin password redacted) and exits; operators can use it to see
+// what a mix of file, environment and flags resolves to.
+//
+// Locking: none; a Command is used by one goroutine.
+package immudb
