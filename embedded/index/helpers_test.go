@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
+	"sort"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -120,3 +123,57 @@ var testMemTable uint64 = func() uint64 {
 	}
 	return 0
 }()
+
+// scan is the model of Index.Scan.
+func (m *model) scan(o ScanOptions) ([]string, []Version) {
+	var keys []string
+	for k := range m.versions {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	if o.Desc {
+		slices.Reverse(keys)
+	}
+	var outK []string
+	var outV []Version
+	for _, k := range keys {
+		if !strings.HasPrefix(k, string(o.Prefix)) {
+			continue
+		}
+		if len(o.SeekKey) > 0 {
+			c := strings.Compare(k, string(o.SeekKey))
+			if o.Desc {
+				c = -c
+			}
+			if c < 0 || (c == 0 && !o.InclusiveSeek) {
+				continue
+			}
+		}
+		if len(o.EndKey) > 0 {
+			c := strings.Compare(k, string(o.EndKey))
+			if o.Desc {
+				c = -c
+			}
+			if c > 0 || (c == 0 && !o.InclusiveEnd) {
+				continue
+			}
+		}
+		vs := m.visible(k, o.AtTx)
+		if len(vs) == 0 {
+			continue
+		}
+		outK = append(outK, k)
+		outV = append(outV, vs[len(vs)-1])
+	}
+	return outK, outV
+}
+
+func (m *model) count(prefix string, atTx uint64) uint64 {
+	var n uint64
+	for k := range m.versions {
+		if strings.HasPrefix(k, prefix) && len(m.visible(k, atTx)) > 0 {
+			n++
+		}
+	}
+	return n
+}
