@@ -54,10 +54,17 @@ func checkEnds(src, dst *TxHeader, s, t uint64, alhS, alhT Hash) error {
 		return failCheck("dual proof: missing header")
 	}
 	if src.ID != s || dst.ID != t {
-		return failCheck("dual proof: header ids differ from the ones asked")
+		return failCheck(fmt.Sprintf("dual proof: headers of tx %d and tx %d, expected tx %d and tx %d", src.ID, dst.ID, s, t))
 	}
 	if s == 0 || s > t {
-		return failCheck("dual proof: tx ids out of order")
+		return failCheck(fmt.Sprintf("dual proof: tx ids out of order (%d to %d)", s, t))
+	}
+	// One tx has one Alh. The v1 verifier implies this through its linear
+	// proof, but DualProofV2 stops early when s == t: without this check
+	// two headers of tx s from forked histories would pass (the reference
+	// verifier has that gap; an honest server never trips this check).
+	if s == t && alhS != alhT {
+		return mismatch(fmt.Sprintf("dual proof: two Alhs for tx %d", s), alhS, alhT)
 	}
 	a, err := src.Alh()
 	if err != nil {
@@ -153,7 +160,9 @@ func BuildDualProofV2(l Ledger, src, dst *TxHeader) (*DualProofV2, error) {
 	return p, nil
 }
 
-// VerifyDualProofV2 checks a document-API proof (HASHING.md §7.3).
+// VerifyDualProofV2 checks a document-API proof (HASHING.md §7.3). It is
+// stricter than the reference in one respect: with s == t it requires
+// alhS == alhT, so it never accepts two forked versions of one tx.
 func VerifyDualProofV2(p *DualProofV2, s, t uint64, alhS, alhT Hash) error {
 	if p == nil {
 		return failCheck("dual proof v2: missing")
