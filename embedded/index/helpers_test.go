@@ -177,3 +177,5 @@ func (m *model) count(prefix string, atTx uint64) uint64 {
 	}
 	return n
 }
+
+func removeFilterFile(dir string) error { return os.Remove(dir + "/" + filterFileName) }
