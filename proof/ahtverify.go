@@ -1,14 +1,16 @@
 package proof
 
+import "fmt"
+
 // VerifyInclusion checks incl(i, j): that leafHash is leaf i of the tree of
 // size j whose root is rootJ (HASHING.md §5.4). The number of terms is not
 // checked, exactly like the reference client.
 func VerifyInclusion(proof []Hash, i, j uint64, leafHash, rootJ Hash) error {
 	if i == 0 || i > j {
-		return failCheck("aht inclusion: leaf outside the tree")
+		return failCheck(fmt.Sprintf("aht inclusion: leaf %d outside a tree of size %d", i, j))
 	}
 	if i < j && len(proof) == 0 {
-		return failCheck("aht inclusion: empty proof")
+		return failCheck(fmt.Sprintf("aht inclusion: empty proof for leaf %d of %d", i, j))
 	}
 	a, b := i-1, j-1
 	c := leafHash
@@ -47,10 +49,10 @@ func VerifyLastInclusion(proof []Hash, i uint64, leafHash, root Hash) error {
 // rootI is a prefix of the tree of size j with root rootJ (HASHING.md §5.4).
 func VerifyConsistency(proof []Hash, i, j uint64, rootI, rootJ Hash) error {
 	if i == 0 || i > j {
-		return failCheck("aht consistency: sizes out of order")
+		return failCheck(fmt.Sprintf("aht consistency: sizes out of order (%d to %d)", i, j))
 	}
 	if i < j && len(proof) == 0 {
-		return failCheck("aht consistency: empty proof")
+		return failCheck(fmt.Sprintf("aht consistency: empty proof from size %d to %d", i, j))
 	}
 	if i == j && len(proof) == 0 {
 		if rootI != rootJ {

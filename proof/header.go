@@ -3,6 +3,7 @@ package proof
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"math"
 )
 
 // Byte sizes of the header layout (HASHING.md §4.2).
@@ -144,7 +145,12 @@ func ParseTxHeader(b []byte) (*TxHeader, int, error) {
 		}
 		h.Metadata = md
 		i += mdLen
-		h.NEntries = int(binary.BigEndian.Uint32(b[i:]))
+		n := binary.BigEndian.Uint32(b[i:])
+		if uint64(n) > math.MaxInt {
+			// Only on 32-bit platforms: int(n) would turn negative.
+			return nil, 0, malformed("tx header v1: %d entries do not fit an int", n)
+		}
+		h.NEntries = int(n)
 		i += 4
 	default:
 		return nil, 0, malformed("tx header: unknown version %d", h.Version)

@@ -1,6 +1,9 @@
 package proof
 
-import "math/bits"
+import (
+	"fmt"
+	"math/bits"
+)
 
 // HTreeRoot is the root (Eh) of the entries tree over the entry digests
 // (HASHING.md §3.1): RFC 6962 MTH with leaf L and node N, EmptyHash for no
@@ -96,7 +99,7 @@ func reverse(h []Hash) {
 // p.Width entries with root root (HASHING.md §3.3).
 func VerifyHTreeInclusion(p InclusionProof, digest, root Hash) error {
 	if p.Width <= 0 || p.Leaf < 0 || p.Leaf >= p.Width {
-		return failCheck("htree inclusion: leaf out of range")
+		return failCheck(fmt.Sprintf("htree inclusion: leaf %d out of range for width %d", p.Leaf, p.Width))
 	}
 	c := LeafHash(digest)
 	i, r := p.Leaf, p.Width-1
@@ -110,7 +113,7 @@ func VerifyHTreeInclusion(p InclusionProof, digest, root Hash) error {
 		r /= 2
 	}
 	if i != r {
-		return failCheck("htree inclusion: proof length does not match the width")
+		return failCheck(fmt.Sprintf("htree inclusion: %d terms do not fit leaf %d of width %d", len(p.Terms), p.Leaf, p.Width))
 	}
 	if c != root {
 		return mismatch("htree inclusion: root", root, c)

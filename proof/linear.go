@@ -32,7 +32,10 @@ func linearTerms(l Ledger, s, t uint64) ([]Hash, error) {
 		return nil, fmt.Errorf("proof: linear proof: alh of tx %d: %w", s, err)
 	}
 	terms = append(terms, alh)
-	for id := s + 1; id <= t; id++ {
+	// Count the steps rather than the ids: with t = 2^64-1 an id loop
+	// would wrap to 0 and never end.
+	for k := uint64(1); k <= t-s; k++ {
+		id := s + k
 		h, err := l.InnerHash(id)
 		if err != nil {
 			return nil, fmt.Errorf("proof: linear proof: inner hash of tx %d: %w", id, err)
@@ -49,13 +52,13 @@ func VerifyLinearProof(p *LinearProof, s, t uint64, alhS, alhT Hash) error {
 	case p == nil:
 		return failCheck("linear proof: missing")
 	case p.SourceTxID != s || p.TargetTxID != t:
-		return failCheck("linear proof: tx ids differ from the ones asked")
+		return failCheck(fmt.Sprintf("linear proof: proves tx %d to tx %d, expected tx %d to tx %d", p.SourceTxID, p.TargetTxID, s, t))
 	case s == 0 || s > t:
-		return failCheck("linear proof: tx ids out of order")
+		return failCheck(fmt.Sprintf("linear proof: tx ids out of order (%d to %d)", s, t))
 	case len(p.Terms) == 0:
 		return failCheck("linear proof: no terms")
 	case uint64(len(p.Terms)) != t-s+1:
-		return failCheck("linear proof: wrong number of terms")
+		return failCheck(fmt.Sprintf("linear proof: %d terms, expected %d", len(p.Terms), t-s+1))
 	}
 	if p.Terms[0] != alhS {
 		return mismatch("linear proof: source alh", alhS, p.Terms[0])
@@ -77,7 +80,7 @@ func BuildLinearAdvanceProof(l Ledger, start, end, treeSize uint64) (*LinearAdva
 	if end < start {
 		return nil, invalid("linear advance proof from tx %d to tx %d", start, end)
 	}
-	if end <= start+1 {
+	if end-start <= 1 { // not end <= start+1, which wraps at start = 2^64-1
 		return nil, nil
 	}
 	if l == nil {
@@ -105,18 +108,18 @@ func BuildLinearAdvanceProof(l Ledger, start, end, treeSize uint64) (*LinearAdva
 // to endAlh and are leaves of the tree of size treeSize with root treeRoot.
 func VerifyLinearAdvanceProof(p *LinearAdvanceProof, start, end uint64, endAlh, treeRoot Hash, treeSize uint64) error {
 	if end < start {
-		return failCheck("linear advance proof: end before start")
+		return failCheck(fmt.Sprintf("linear advance proof: end tx %d before start tx %d", end, start))
 	}
-	if end <= start+1 {
+	if end-start <= 1 { // not end <= start+1, which wraps at start = 2^64-1
 		return nil
 	}
 	switch {
 	case p == nil:
-		return failCheck("linear advance proof: missing")
+		return failCheck(fmt.Sprintf("linear advance proof: missing (needed from tx %d to tx %d)", start, end))
 	case uint64(len(p.LinearProofTerms)) != end-start:
-		return failCheck("linear advance proof: wrong number of linear terms")
+		return failCheck(fmt.Sprintf("linear advance proof: %d linear terms, expected %d", len(p.LinearProofTerms), end-start))
 	case uint64(len(p.InclusionProofs)) != end-start-1:
-		return failCheck("linear advance proof: wrong number of inclusion proofs")
+		return failCheck(fmt.Sprintf("linear advance proof: %d inclusion proofs, expected %d", len(p.InclusionProofs), end-start-1))
 	}
 	c := p.LinearProofTerms[0]
 	for tx := start + 1; tx < end; tx++ {
