@@ -73,7 +73,7 @@ config file; a flag beats the environment, which beats the file.`,
 		if cfg.Detached {
 			return detach(&cfg, os.Args[1:], stdout)
 		}
-		return runForeground(c.Context(), &cfg, stderr, run)
+		return runForeground(c.Context(), &cfg, unknownKeys(v), stderr, run)
 	}
 
 	root.AddCommand(&cobra.Command{
@@ -89,7 +89,7 @@ config file; a flag beats the environment, which beats the file.`,
 
 // runForeground sets up logging and the pidfile, then runs the server
 // until SIGINT/SIGTERM.
-func runForeground(parent context.Context, cfg *Config, stderr io.Writer, run RunFunc) error {
+func runForeground(parent context.Context, cfg *Config, ignored []string, stderr io.Writer, run RunFunc) error {
 	logger, closer, err := newLogger(cfg, stderr)
 	if err != nil {
 		return err
@@ -109,6 +109,9 @@ func runForeground(parent context.Context, cfg *Config, stderr io.Writer, run Ru
 	defer stop()
 	if cfg.ConfigFile != "" {
 		logger.Info("configuration file read", "path", cfg.ConfigFile)
+	}
+	for _, k := range ignored {
+		logger.Warn("unknown configuration key ignored", "key", k)
 	}
 	// Main prints a returned error; with --logfile that output goes to the
 	// log too when detached (the child's stderr is the log file).

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -171,4 +172,22 @@ func configFrom(v *viper.Viper, configFile string) (Config, error) {
 		return Config{}, err
 	}
 	return c, nil
+}
+
+// unknownKeys lists config-file keys that are not flags. immudb's own
+// config files carry keys we do not implement (pgsql-server, network, …);
+// they are ignored, and logged so typos do not go unnoticed.
+func unknownKeys(v *viper.Viper) []string {
+	known := map[string]bool{}
+	for _, d := range flagDefs {
+		known[strings.ToLower(d.name)] = true
+	}
+	var out []string
+	for _, k := range v.AllKeys() {
+		if !known[k] {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
