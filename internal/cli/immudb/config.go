@@ -31,7 +31,10 @@ type Config struct {
 	Pkey           string
 	ClientCAs      string
 	DevMode        bool
-	// AdminPassword is the decoded plain-text password ("enc:" removed).
+	// AdminPassword is the --admin-password value as given: plain text or
+	// "enc:"+base64 (auth.DecodeAdminPassword decodes it; Validate checks
+	// that it decodes). Kept raw so it is decoded exactly once, by the
+	// server.
 	AdminPassword      string
 	ForceAdminPassword bool
 	Maintenance        bool
@@ -167,11 +170,8 @@ func (c *Config) Validate() error {
 			bad("%s %v is too small: give a unit, e.g. 2m or 90s", d.name, d.v)
 		}
 	}
-	switch {
-	case c.AdminPassword == "":
-		bad("admin-password must not be empty")
-	case len(c.AdminPassword) > 72:
-		bad("admin-password is longer than 72 bytes")
+	if _, err := auth.DecodeAdminPassword(c.AdminPassword); err != nil {
+		bad("admin-password: %v", err)
 	}
 	return errors.Join(errs...)
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/attestdb/attestdb/server/auth"
 )
 
 // runMain runs Main with a RunFunc that records the Config.
@@ -57,7 +59,7 @@ func TestFlagsReachConfig(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if cfg.AdminPassword != "S3cret!pw" || !cfg.ForceAdminPassword {
+	if pw, err := auth.DecodeAdminPassword(cfg.AdminPassword); err != nil || pw != "S3cret!pw" || cfg.AdminPassword != enc || !cfg.ForceAdminPassword {
 		t.Errorf("admin password %q force %v", cfg.AdminPassword, cfg.ForceAdminPassword)
 	}
 	if cfg.TokenExpiry != 30*time.Minute || cfg.MaxSessionAgeTime != time.Hour || cfg.SessionsGuardCheckInterval != 5*time.Second {
@@ -94,6 +96,8 @@ func TestValidateTable(t *testing.T) {
 		{"tiny timeout", func(c *Config) { c.SessionTimeout = 5 }, "too small"},
 		{"age negative", func(c *Config) { c.MaxSessionAgeTime = -time.Second }, "must not be negative"},
 		{"admin pw long", func(c *Config) { c.AdminPassword = strings.Repeat("x", 73) }, "longer than 72"},
+		{"admin pw empty", func(c *Config) { c.AdminPassword = "" }, "admin-password"},
+		{"admin pw bad enc", func(c *Config) { c.AdminPassword = "enc:%%" }, "not base64"},
 		{"active dbs", func(c *Config) { c.MaxActiveDatabases = 0 }, "max-active-databases"},
 	}
 	for _, c := range cases {

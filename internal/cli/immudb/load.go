@@ -12,8 +12,6 @@ import (
 	"github.com/spf13/cast"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
-
-	"github.com/attestdb/attestdb/server/auth"
 )
 
 // newViper binds flags, IMMUDB_* variables and defaults.
@@ -160,11 +158,7 @@ func configFrom(v *viper.Viper, configFile string) (Config, error) {
 	if minutes > int(time.Duration(1<<62)/time.Minute) {
 		g.fail("token-expiry-time", fmt.Errorf("%d minutes is too long", minutes))
 	}
-	pw, err := auth.DecodeAdminPassword(g.str("admin-password"))
-	if err != nil {
-		g.fail("admin-password", err)
-	}
-	c.AdminPassword = pw
+	c.AdminPassword = g.str("admin-password") // Validate checks it decodes
 	if err := errors.Join(g.errs...); err != nil {
 		return Config{}, err
 	}
