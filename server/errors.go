@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/protoadapt"
 
 	"github.com/attestdb/attestdb/api/schema"
+	"github.com/attestdb/attestdb/database"
 	"github.com/attestdb/attestdb/server/auth"
 	"github.com/attestdb/attestdb/server/session"
 )
@@ -111,6 +112,10 @@ func mapError(err error) *status.Status {
 		return status.New(codes.Internal, msg)
 	case errors.Is(err, ErrShuttingDown):
 		return status.New(codes.Unavailable, msg)
+	case errors.Is(err, database.ErrDuplicatedKey):
+		return status.New(codes.InvalidArgument, database.ErrDuplicatedKey.Error())
+	case errors.Is(err, database.ErrPreconditionFailed):
+		return status.New(codes.FailedPrecondition, msg)
 	}
 	return mapByText(msg)
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/ecdsa"
 	"errors"
 	"fmt"
 
@@ -13,9 +14,10 @@ import (
 var errBadHeader = errors.New("cannot sign: malformed tx header")
 
 // signState fills st.Signature when the server has a signing key
-// (HASHING.md §10). st.Db must already be set.
+// (HASHING.md §10) and the database layer did not sign already. st.Db must
+// already be set.
 func (s *Server) signState(st *schema.ImmutableState) error {
-	if s.signer == nil || st == nil {
+	if s.signer == nil || st == nil || st.Signature != nil {
 		return nil
 	}
 	sig, pub, err := proof.SignState(s.signer, st.Db, st.TxId, st.TxHash)
@@ -27,9 +29,9 @@ func (s *Server) signState(st *schema.ImmutableState) error {
 }
 
 // signVerifiableTx signs (db, T.id, Alh(T)) with T the dual proof's target
-// header, into vtx.Signature.
+// header, into vtx.Signature, unless the database layer signed already.
 func (s *Server) signVerifiableTx(db string, vtx *schema.VerifiableTx) error {
-	if s.signer == nil || vtx == nil || vtx.DualProof == nil || vtx.DualProof.TargetTxHeader == nil {
+	if s.signer == nil || vtx == nil || vtx.Signature != nil || vtx.DualProof == nil || vtx.DualProof.TargetTxHeader == nil {
 		return nil
 	}
 	t := vtx.DualProof.TargetTxHeader
@@ -81,4 +83,17 @@ func copyHash(dst *proof.Hash, b []byte) error {
 	}
 	copy(dst[:], b)
 	return nil
+}
+
+// stateSigner signs states with the server key for the database layer
+// (database.Signer), so that every database signs with the same key.
+type stateSigner struct{ key *ecdsa.PrivateKey }
+
+// SignState signs (db, txID, txHash) as HASHING.md §10 says.
+func (k stateSigner) SignState(db string, txID uint64, txHash []byte) (*schema.Signature, error) {
+	sig, pub, err := proof.SignState(k.key, db, txID, txHash)
+	if err != nil {
+		return nil, fmt.Errorf("signing state: %w", err)
+	}
+	return &schema.Signature{Signature: sig, PublicKey: pub}, nil
 }
