@@ -152,3 +152,32 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestConcurrentFirstStartsAgree(t *testing.T) {
+	dir := t.TempDir()
+	const n = 8
+	ids := make(chan ID, n)
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			id, _, err := LoadOrCreate(dir)
+			ids <- id
+			errs <- err
+		}()
+	}
+	var first ID
+	for i := range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+		id := <-ids
+		if i == 0 {
+			first = id
+		} else if id != first {
+			t.Fatalf("racing first starts got different identities %s and %s", first, id)
+		}
+	}
+	if got, err := Load(dir); err != nil || got != first {
+		t.Fatalf("stored %s, %v; handed out %s", got, err, first)
+	}
+}
