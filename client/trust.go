@@ -50,6 +50,14 @@ func (c *Client) withTrustedState(ctx context.Context, fn verifiedFunc) error {
 			return err
 		}
 		st = &schema.ImmutableState{Db: db, TxId: st.GetTxId(), TxHash: st.GetTxHash(), Signature: st.GetSignature()}
+		if len(st.GetTxHash()) != proof.HashSize {
+			return corrupted(fmt.Sprintf("server state hash of %d bytes", len(st.GetTxHash())), nil)
+		}
+		// Trusted on first use (its signature was checked): kept at once, like
+		// immudb's client, so the next call proves from it.
+		if err := c.store.Set(uuid, st); err != nil {
+			return err
+		}
 	}
 	if len(st.GetTxHash()) != proof.HashSize {
 		return fmt.Errorf("%w: trusted state of %q has a %d-byte hash", ErrStateCorrupt, db, len(st.GetTxHash()))
