@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"math"
 	"runtime"
 	"strings"
@@ -72,6 +73,19 @@ func TestDecodersRejectHostileInput(t *testing.T) {
 			}
 			return ErrMalformed // an error is only allowed on 32-bit platforms
 		}, ErrMalformed},
+		{"header: nil receiver", func() error {
+			var h *TxHeader
+			_, e1 := h.Bytes()
+			_, e2 := h.AppendBytes(nil)
+			_, e3 := h.InnerHash()
+			_, e4 := h.Alh()
+			for _, e := range []error{e1, e2, e3, e4} {
+				if !errors.Is(e, ErrInvalidArgument) {
+					return fmt.Errorf("nil header: %v", e)
+				}
+			}
+			return ErrInvalidArgument
+		}, ErrInvalidArgument},
 		{"kv metadata: 12 bytes", func() error { _, err := ParseKVMetadata(make([]byte, 12)); return err }, ErrMalformed},
 		{"tx metadata: extra of 257", func() error {
 			_, err := ParseTxMetadata(append([]byte{1, 1, 1}, make([]byte, 257)...))

@@ -75,6 +75,9 @@ func (h *TxHeader) appendInner(dst []byte) []byte {
 
 // Bytes returns the header bytes.
 func (h *TxHeader) Bytes() ([]byte, error) {
+	if err := h.validate(); err != nil { // before sizing: h may be nil
+		return nil, err
+	}
 	return h.AppendBytes(make([]byte, 0, headerV1BaseLen+h.Metadata.encodedLen()))
 }
 

@@ -104,7 +104,8 @@ func (m TxMetadata) AppendBytes(dst []byte) []byte {
 	return dst
 }
 
-// Bytes returns the encoding of m; nil when m has no attribute.
+// Bytes returns the encoding of m; nil when m has no attribute. Like
+// AppendBytes it does not validate m.
 func (m TxMetadata) Bytes() []byte {
 	if m.IsZero() {
 		return nil
