@@ -154,6 +154,7 @@ func (f *fakeDBs) Close() error {
 type testServer struct {
 	*Server
 	dbs  *fakeDBs
+	addr string
 	conn *grpc.ClientConn
 	cli  schema.ImmuServiceClient
 	key  *ecdsa.PrivateKey
@@ -208,7 +209,7 @@ func startTestServer(t *testing.T, mutate func(*Options)) *testServer {
 			t.Errorf("serve: %v", err)
 		}
 	})
-	return &testServer{Server: s, dbs: dbs, conn: conn, cli: schema.NewImmuServiceClient(conn), key: key}
+	return &testServer{Server: s, dbs: dbs, addr: lis.Addr().String(), conn: conn, cli: schema.NewImmuServiceClient(conn), key: key}
 }
 
 // callCtx is a per-call context with a deadline, so that no test hangs.
