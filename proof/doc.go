@@ -22,6 +22,9 @@
 //   - Decoders are strict: anything that would not re-encode to the same
 //     bytes is rejected with an error wrapping ErrMalformed. No input makes a
 //     function of this package panic.
+//   - Verifiers accept every proof the reference client accepts from an
+//     honest server and reject some forgeries it misses (see
+//     VerifyDualProof); they never loop or allocate by an attacker's count.
 //   - Verifiers return nil or an error wrapping ErrVerificationFailed; where
 //     a comparison of two values failed the error is a *VerificationError
 //     carrying both.

@@ -87,7 +87,9 @@ func checkEnds(src, dst *TxHeader, s, t uint64, alhS, alhT Hash) error {
 // tx t (alhT). The headers are tied to the trusted Alhs first, and the
 // linear-advance proof is required wherever the linear chain is not covered
 // by the tree proofs: together these defeat the forged-history attack of
-// CVE-2022-36111.
+// CVE-2022-36111. Two checks go beyond the reference client, and no honest
+// proof can fail them: one tx has one Alh (s == t requires alhS == alhT),
+// and when the target's tree ends at tx s its last leaf must be alhS.
 func VerifyDualProof(p *DualProof, s, t uint64, alhS, alhT Hash) error {
 	if p == nil {
 		return failCheck("dual proof: missing")
@@ -119,6 +121,14 @@ func VerifyDualProof(p *DualProof, s, t uint64, alhS, alhT Hash) error {
 			return within("dual proof", err)
 		}
 		return nil
+	}
+	// The tree of the target ends at tx s itself: its last leaf must be the
+	// trusted Alh. The reference does not check this, so a target whose
+	// tree holds another version of tx s would pass, and later proofs
+	// against that tree would show the forged tx s (an honest server always
+	// sends Alh(s) here).
+	if dst.BlTxID == s && p.TargetBlTxAlh != alhS {
+		return mismatch("dual proof: target tree's last leaf is not the source alh", alhS, p.TargetBlTxAlh)
 	}
 	if err := VerifyLinearProof(p.LinearProof, s, t, alhS, alhT); err != nil {
 		return within("dual proof", err)

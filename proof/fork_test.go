@@ -213,3 +213,47 @@ func TestLinearAdvanceDefeatsForgedTree(t *testing.T) {
 		})
 	}
 }
+
+// TestForgedLastLeafAtSource: with synchronous linking, the target tx s+1
+// links a tree of exactly s leaves. A server can keep the honest chain
+// (prevAlh = Alh(s)) but commit, in blRoot, to a tree whose leaf s is a
+// forged version of tx s; the consistency, last-inclusion and linear checks
+// all hold. A client that accepted it would later verify the forged tx s
+// against any newer state (inclusion in a tree that extends this one).
+func TestForgedLastLeafAtSource(t *testing.T) {
+	honest := must(NewMemLedger(nil))
+	growChain(t, honest, 6, "honest", syncLinking)
+	const s = 5
+	src, alhS := must(honest.Header(s)), must(honest.Alh(s))
+	forgedS := *src
+	forgedS.Eh = Sum([]byte("forged entries"))
+	forgedAlh := must(forgedS.Alh())
+	tree, _ := forgedTree(t, honest, s-1, func(uint64) bool { return true })
+	must(tree.Append(forgedAlh))
+	root := must(tree.Root())
+	dst := &TxHeader{ID: s + 1, PrevAlh: alhS, Ts: 1, Version: TxHeaderV1, NEntries: 1, Eh: Sum([]byte("x")), BlTxID: s, BlRoot: root}
+	alhT := must(dst.Alh())
+	p := &DualProof{SourceTxHeader: src, TargetTxHeader: dst, TargetBlTxAlh: forgedAlh,
+		ConsistencyProof:   must(tree.ConsistencyProof(s-1, s)),
+		LastInclusionProof: must(tree.InclusionProof(s, s)),
+		LinearProof:        &LinearProof{SourceTxID: s, TargetTxID: s + 1, Terms: []Hash{alhS, must(dst.InnerHash())}},
+	}
+	// Each check of the reference holds on its own.
+	if err := errors.Join(
+		VerifyConsistency(p.ConsistencyProof, s-1, s, src.BlRoot, root),
+		VerifyLastInclusion(p.LastInclusionProof, s, LeafHash(forgedAlh), root),
+		VerifyLinearProof(p.LinearProof, s, s+1, alhS, alhT),
+		VerifyLinearAdvanceProof(nil, s-1, s, forgedAlh, root, s),
+	); err != nil {
+		t.Fatalf("the forgery is not what this test means it to be: %v", err)
+	}
+	err := VerifyDualProof(p, s, s+1, alhS, alhT)
+	var ve *VerificationError
+	if !errors.As(err, &ve) || !strings.Contains(ve.Check, "last leaf") {
+		t.Fatalf("forged leaf %d in the target tree: %v", s, err)
+	}
+	// The honest proof for the same pair still verifies.
+	if err := VerifyDualProof(must(BuildDualProof(honest, src, must(honest.Header(s+1)))), s, s+1, alhS, must(honest.Alh(s+1))); err != nil {
+		t.Fatalf("honest %d→%d: %v", s, s+1, err)
+	}
+}
