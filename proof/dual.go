@@ -89,7 +89,8 @@ func checkEnds(src, dst *TxHeader, s, t uint64, alhS, alhT Hash) error {
 // by the tree proofs: together these defeat the forged-history attack of
 // CVE-2022-36111. Two checks go beyond the reference client, and no honest
 // proof can fail them: one tx has one Alh (s == t requires alhS == alhT),
-// and when the target's tree ends at tx s its last leaf must be alhS.
+// and when the target's tree ends at tx s (or s−1) its last leaf must be
+// alhS (or the source header's prevAlh).
 func VerifyDualProof(p *DualProof, s, t uint64, alhS, alhT Hash) error {
 	if p == nil {
 		return failCheck("dual proof: missing")
@@ -129,6 +130,11 @@ func VerifyDualProof(p *DualProof, s, t uint64, alhS, alhT Hash) error {
 	// sends Alh(s) here).
 	if dst.BlTxID == s && p.TargetBlTxAlh != alhS {
 		return mismatch("dual proof: target tree's last leaf is not the source alh", alhS, p.TargetBlTxAlh)
+	}
+	// Likewise when it ends just before s (legacy linking): the source
+	// header names Alh(s−1) as its prevAlh.
+	if dst.BlTxID > 0 && dst.BlTxID == s-1 && p.TargetBlTxAlh != src.PrevAlh {
+		return mismatch("dual proof: target tree's last leaf is not the source prevAlh", src.PrevAlh, p.TargetBlTxAlh)
 	}
 	if err := VerifyLinearProof(p.LinearProof, s, t, alhS, alhT); err != nil {
 		return within("dual proof", err)

@@ -257,3 +257,49 @@ func TestForgedLastLeafAtSource(t *testing.T) {
 		t.Fatalf("honest %d→%d: %v", s, s+1, err)
 	}
 }
+
+// TestForgedLastLeafBeforeSource: with lagging links, the target's tree can
+// end at s−1 while the source links only b < s−1 txs. A server can then
+// fill leaves b+1…s−1 with a self-consistent forged chain (so even the
+// linear-advance proof holds) while the target still extends Alh(s)
+// linearly. The source header's prevAlh exposes the forged leaf s−1.
+func TestForgedLastLeafBeforeSource(t *testing.T) {
+	honest := must(NewMemLedger(nil))
+	growChain(t, honest, 8, "honest", lagLinking)
+	const s = 7
+	src, alhS := must(honest.Header(s)), must(honest.Alh(s))
+	bTx := src.BlTxID
+	if bTx+1 >= s-1 {
+		t.Fatalf("source links %d: no room for a forged leaf below %d", bTx, s-1)
+	}
+	// The forged chain b+1…s−1 grows from the honest Alh(b).
+	forged := must(NewMemLedger(nil))
+	for id := uint64(1); id <= bTx; id++ {
+		must(0, forged.Append(must(honest.Header(id))))
+	}
+	growChain(t, forged, s-1, "forged", lagLinking)
+	tree := forged.Tree()
+	root := must(tree.RootAt(s - 1))
+	fAlh := must(forged.Alh(s - 1))
+	dst := &TxHeader{ID: s + 1, PrevAlh: alhS, Ts: 1, Version: TxHeaderV1, NEntries: 1, Eh: Sum([]byte("x")), BlTxID: s - 1, BlRoot: root}
+	alhT := must(dst.Alh())
+	p := &DualProof{SourceTxHeader: src, TargetTxHeader: dst, TargetBlTxAlh: fAlh,
+		ConsistencyProof:   must(tree.ConsistencyProof(bTx, s-1)),
+		LastInclusionProof: must(tree.InclusionProof(s-1, s-1)),
+		LinearProof:        &LinearProof{SourceTxID: s, TargetTxID: s + 1, Terms: []Hash{alhS, must(dst.InnerHash())}},
+		LinearAdvanceProof: must(BuildLinearAdvanceProof(forged, bTx, s-1, s-1)),
+	}
+	if err := errors.Join(
+		VerifyConsistency(p.ConsistencyProof, bTx, s-1, src.BlRoot, root),
+		VerifyLastInclusion(p.LastInclusionProof, s-1, LeafHash(fAlh), root),
+		VerifyLinearProof(p.LinearProof, s, s+1, alhS, alhT),
+		VerifyLinearAdvanceProof(p.LinearAdvanceProof, bTx, s-1, fAlh, root, s-1),
+	); err != nil {
+		t.Fatalf("the forgery is not what this test means it to be: %v", err)
+	}
+	err := VerifyDualProof(p, s, s+1, alhS, alhT)
+	var ve *VerificationError
+	if !errors.As(err, &ve) || !strings.Contains(ve.Check, "prevAlh") {
+		t.Fatalf("forged leaf %d in the target tree: %v", s-1, err)
+	}
+}
