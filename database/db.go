@@ -41,6 +41,8 @@ type DB struct {
 	name string
 	st   *store.Store
 	opts Options
+	// replica mirrors opts.Replica; the Manager flips it on UpdateDatabase.
+	replica atomic.Bool
 
 	// closeMu: every call holds it for reading, Close for writing, so a
 	// store is never closed under a running call.
@@ -77,7 +79,9 @@ func Open(name, dir string, opts *Options) (*DB, error) {
 	if now == nil {
 		now = func() int64 { return time.Now().Unix() }
 	}
-	return &DB{name: name, st: st, opts: o, now: now}, nil
+	d := &DB{name: name, st: st, opts: o, now: now}
+	d.replica.Store(o.Replica)
+	return d, nil
 }
 
 // Name is the database name.
@@ -87,7 +91,10 @@ func (d *DB) Name() string { return d.name }
 func (d *DB) Store() *store.Store { return d.st }
 
 // IsReplica reports whether writes are refused.
-func (d *DB) IsReplica() bool { return d.opts.Replica }
+func (d *DB) IsReplica() bool { return d.replica.Load() }
+
+// SetReplica switches writes off (true) or on.
+func (d *DB) SetReplica(v bool) { d.replica.Store(v) }
 
 // Close closes the store once every running call has finished.
 func (d *DB) Close() error {

@@ -29,7 +29,7 @@ func (d *DB) commit(ctx context.Context, req store.TxRequest, noWait bool) (*pro
 }
 
 func (d *DB) checkWritable() error {
-	if d.opts.Replica {
+	if d.replica.Load() {
 		return ErrIsReplica
 	}
 	return nil

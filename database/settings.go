@@ -1,0 +1,108 @@
+package database
+
+import (
+	"fmt"
+
+	"github.com/attestdb/attestdb/api/schema"
+	"github.com/attestdb/attestdb/embedded/store"
+	"google.golang.org/protobuf/proto"
+)
+
+func u32(v uint32) *schema.NullableUint32 { return &schema.NullableUint32{Value: v} }
+func u64(v uint64) *schema.NullableUint64 { return &schema.NullableUint64{Value: v} }
+func nb(v bool) *schema.NullableBool      { return &schema.NullableBool{Value: v} }
+func ns(v string) *schema.NullableString  { return &schema.NullableString{Value: v} }
+func nms(v int64) *schema.NullableMilliseconds {
+	return &schema.NullableMilliseconds{Value: v}
+}
+func nf(v float32) *schema.NullableFloat { return &schema.NullableFloat{Value: v} }
+
+// DefaultSettings are immudb v1.11.1's database defaults, every field set,
+// as CreateDatabaseV2 and DatabaseListV2 return them (live_session.json).
+// Most of them tune immudb's own engine and are only stored and reported;
+// the ones our engine uses are listed in storeOptions.
+func DefaultSettings() *schema.DatabaseNullableSettings {
+	return &schema.DatabaseNullableSettings{
+		ReplicationSettings: &schema.ReplicationNullableSettings{
+			Replica: nb(false), PrimaryDatabase: ns(""), PrimaryHost: ns(""), PrimaryPort: u32(0),
+			PrimaryUsername: ns(""), PrimaryPassword: ns(""), SyncReplication: nb(false), SyncAcks: u32(0),
+			PrefetchTxBufferSize: u32(0), ReplicationCommitConcurrency: u32(0), AllowTxDiscarding: nb(false),
+			SkipIntegrityCheck: nb(false), WaitForIndexing: nb(false),
+		},
+		FileSize:                u32(store.DefaultFileSize),
+		MaxKeyLen:               u32(store.DefaultMaxKeyLen),
+		MaxValueLen:             u32(store.DefaultMaxValueLen),
+		MaxTxEntries:            u32(store.DefaultMaxTxEntries),
+		ExcludeCommitTime:       nb(false),
+		MaxConcurrency:          u32(30),
+		MaxIOConcurrency:        u32(1),
+		TxLogCacheSize:          u32(1000),
+		VLogMaxOpenedFiles:      u32(10),
+		TxLogMaxOpenedFiles:     u32(10),
+		CommitLogMaxOpenedFiles: u32(10),
+		IndexSettings: &schema.IndexNullableSettings{
+			FlushThreshold: u32(100000), SyncThreshold: u32(1000000), CacheSize: u32(134217728),
+			MaxNodeSize: u32(4096), MaxActiveSnapshots: u32(100), RenewSnapRootAfter: u64(1000),
+			CompactionThld: u32(2), DelayDuringCompaction: u32(10), NodesLogMaxOpenedFiles: u32(10),
+			HistoryLogMaxOpenedFiles: u32(1), CommitLogMaxOpenedFiles: u32(1), FlushBufferSize: u32(4096),
+			CleanupPercentage: nf(0), MaxBulkSize: u32(1), BulkPreparationTimeout: nms(20),
+		},
+		WriteTxHeaderVersion:  u32(1),
+		Autoload:              nb(true),
+		ReadTxPoolSize:        u32(128),
+		SyncFrequency:         nms(20),
+		WriteBufferSize:       u32(4194304),
+		AhtSettings:           &schema.AHTNullableSettings{SyncThreshold: u32(100000), WriteBufferSize: u32(16777216)},
+		MaxActiveTransactions: u32(store.DefaultMaxActiveTxs),
+		MvccReadSetLimit:      u32(100000),
+		VLogCacheSize:         u32(0),
+		TruncationSettings:    &schema.TruncationNullableSettings{RetentionPeriod: nms(0), TruncationFrequency: nms(86400000)},
+		EmbeddedValues:        nb(false),
+		PreallocFiles:         nb(false),
+	}
+}
+
+// mergeSettings returns base with every field set in over replacing it
+// (nullable fields: a present wrapper wins, even with a zero value).
+// Messages merge recursively, which is exactly proto.Merge's rule for
+// singular message fields.
+func mergeSettings(base, over *schema.DatabaseNullableSettings) *schema.DatabaseNullableSettings {
+	out := proto.Clone(base).(*schema.DatabaseNullableSettings)
+	if over != nil {
+		proto.Merge(out, over)
+	}
+	return out
+}
+
+// validateSettings refuses values our engine cannot honour.
+func validateSettings(s *schema.DatabaseNullableSettings) error {
+	switch {
+	case s.FileSize.GetValue() == 0:
+		return fmt.Errorf("%w: fileSize must be positive", ErrIllegalArguments)
+	case s.MaxKeyLen.GetValue() == 0 || s.MaxKeyLen.GetValue() > 65535:
+		return fmt.Errorf("%w: maxKeyLen must be in 1..65535", ErrIllegalArguments)
+	case s.MaxValueLen.GetValue() == 0:
+		return fmt.Errorf("%w: maxValueLen must be positive", ErrIllegalArguments)
+	case s.MaxTxEntries.GetValue() == 0:
+		return fmt.Errorf("%w: maxTxEntries must be positive", ErrIllegalArguments)
+	case s.WriteTxHeaderVersion.GetValue() > 1:
+		return fmt.Errorf("%w: writeTxHeaderVersion must be 0 or 1", ErrIllegalArguments)
+	case s.MaxActiveTransactions.GetValue() == 0:
+		return fmt.Errorf("%w: maxActiveTransactions must be positive", ErrIllegalArguments)
+	}
+	return nil
+}
+
+// storeOptions maps the settings the engine uses: file size, key, value and
+// entry limits, header version, max active txs and the replica flag.
+func storeOptions(s *schema.DatabaseNullableSettings, synced bool) store.Options {
+	o := store.DefaultOptions()
+	o.Synced = synced
+	o.FileSize = int64(s.FileSize.GetValue())
+	o.MaxKeyLen = int(s.MaxKeyLen.GetValue())
+	o.MaxValueLen = int(s.MaxValueLen.GetValue())
+	o.MaxTxEntries = int(s.MaxTxEntries.GetValue())
+	o.HeaderVersion = int(s.WriteTxHeaderVersion.GetValue())
+	o.MaxActiveTxs = int(s.MaxActiveTransactions.GetValue())
+	return o
+}
