@@ -303,4 +303,3 @@ func TestCVE2022_36111(t *testing.T) {
 		})
 	}
 }
-
