@@ -382,10 +382,10 @@ func (s *Store) writeGroup(chunks []chunk, buf, txi []byte, startID, endID uint6
 			return err
 		}
 	}
-	if _, err := s.txi.f.WriteAt(txi, int64(startID)*txEntryLen); err != nil {
-		return fmt.Errorf("store: write tx index: %w", err)
-	}
-	return s.nodes.flush()
+	// The derived files are written by the checkpointer; readers find
+	// recent entries in memory.
+	s.txi.append(txi)
+	return nil
 }
 
 // syncLog fsyncs the segment last written; syncMu is held. A failed fsync
@@ -422,6 +422,10 @@ func (s *Store) syncLog() error {
 func (s *Store) rollback(startID uint64, startAlh proof.Hash, seg uint32, end int64, nodes uint64, cause error) {
 	c := &s.cm
 	c.lastID, c.lastAlh, c.seg, c.end = startID, startAlh, seg, end
+	if err := s.txi.truncate(startID); err != nil {
+		s.setBroken(fmt.Errorf("%w: rollback after %v: %v", ErrIllegalState, cause, err))
+		return
+	}
 	if err := s.nodes.truncate(nodes); err != nil {
 		s.setBroken(fmt.Errorf("%w: rollback after %v: %v", ErrIllegalState, cause, err))
 		return

@@ -191,8 +191,6 @@ func TestFaultInjection(t *testing.T) {
 	}{
 		{"log write EIO", func(f *vfs.Faulty) { f.FailWrite(1, vfs.EIO, false, false) }, vfs.EIO, false},
 		{"log write ENOSPC short", func(f *vfs.Faulty) { f.FailWrite(1, vfs.ENOSPC, true, false) }, vfs.ENOSPC, false},
-		{"tx index write", func(f *vfs.Faulty) { f.FailWrite(2, vfs.EIO, true, false) }, vfs.EIO, false},
-		{"tree write", func(f *vfs.Faulty) { f.FailWrite(3, vfs.ENOSPC, false, false) }, vfs.ENOSPC, false},
 		{"sync EIO", func(f *vfs.Faulty) { f.FailSync(1, vfs.EIO, false) }, vfs.EIO, true},
 		{"sticky ENOSPC", func(f *vfs.Faulty) { f.FailWrite(1, vfs.ENOSPC, true, true) }, vfs.ENOSPC, false},
 	}
@@ -238,5 +236,44 @@ func TestFaultInjection(t *testing.T) {
 			}
 			set(t, s, "z", "v")
 		})
+	}
+}
+
+// TestCheckpointFailure: the derived files failing to write or sync costs
+// only recovery time, never commits or consistency.
+func TestCheckpointFailure(t *testing.T) {
+	m := vfs.NewMem()
+	f := vfs.NewFaulty(m)
+	o := crashOptions(f)
+	o.CheckpointInterval = time.Hour
+	s := openTest(t, "/s", o)
+	for i := 0; i < 5; i++ {
+		set(t, s, fmt.Sprintf("k%d", i), "v")
+	}
+	f.FailWrite(1, vfs.EIO, true, true)
+	if err := s.checkpoint(); !errors.Is(err, vfs.EIO) {
+		t.Fatalf("checkpoint: %v", err)
+	}
+	f.Heal()
+	f.FailSync(1, vfs.EIO, false)
+	if err := s.checkpoint(); !errors.Is(err, vfs.EIO) {
+		t.Fatalf("checkpoint sync: %v", err)
+	}
+	f.Heal()
+	set(t, s, "after", "v")
+	if err := s.VerifyIntegrity(1, 6); err != nil {
+		t.Fatal(err)
+	}
+	crash := m.CrashClone(nil)
+	s.Close()
+	for _, fsys := range []vfs.FS{m, crash} {
+		s = openTest(t, "/s", crashOptions(fsys))
+		if last, _ := s.LastCommitted(); last != 6 {
+			t.Fatalf("reopened at %d", last)
+		}
+		if err := s.VerifyIntegrity(1, 6); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
 	}
 }

@@ -126,8 +126,14 @@ func (s *Store) indexRange(ix *index.Index, from, to uint64) error {
 		if err != nil {
 			return fmt.Errorf("index tx %d: %w", id, err)
 		}
-		// Read a run of consecutive records in one go.
-		n := max(int(e.Len), scanChunk)
+		// Read the run of consecutive records up to tx to in one go (when
+		// it is in the same segment), at most scanChunk unless a single
+		// record is larger.
+		n := scanChunk
+		if te, err := s.txi.read(to); err == nil && te.Pos >= e.Pos && te.Pos>>segShift == e.Pos>>segShift {
+			n = min(n, int(te.Pos+uint64(te.Len)-e.Pos))
+		}
+		n = max(n, int(e.Len))
 		if cap(s.idxBuf) < n {
 			s.idxBuf = make([]byte, n)
 		}

@@ -18,6 +18,7 @@ import (
 type nodeFile struct {
 	f vfs.File
 
+	fmu     sync.Mutex // serialises flush and truncate
 	mu      sync.RWMutex
 	flushed uint64       // nodes in the file
 	buf     []proof.Hash // nodes [flushed, flushed+len(buf)) not written yet
@@ -71,6 +72,8 @@ func (n *nodeFile) Count() uint64 {
 
 // flush writes the buffered nodes.
 func (n *nodeFile) flush() error {
+	n.fmu.Lock()
+	defer n.fmu.Unlock()
 	n.mu.RLock()
 	cnt := len(n.buf)
 	w := n.wbuf[:0]
@@ -95,6 +98,8 @@ func (n *nodeFile) flush() error {
 
 // truncate drops every node from position count on.
 func (n *nodeFile) truncate(count uint64) error {
+	n.fmu.Lock()
+	defer n.fmu.Unlock()
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if count >= n.flushed {

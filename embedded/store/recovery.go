@@ -44,10 +44,7 @@ func (s *Store) recover() error {
 	} else if !vfs.IsNotExist(err) {
 		return fmt.Errorf("store: read CHECKPOINT: %w", err)
 	}
-	ntx, err := s.txi.count()
-	if err != nil {
-		return fmt.Errorf("store: tx index size: %w", err)
-	}
+	ntx := s.txi.count()
 	k := min(cp, ntx)
 	if c := s.nodes.Count(); nodeCount(k) > c {
 		k = 0
@@ -62,8 +59,8 @@ func (s *Store) recover() error {
 			start, prevAlh = e.Pos+uint64(e.Len), e.Alh
 		}
 	}
-	if err := s.txi.f.Truncate(int64(k) * txEntryLen); err != nil {
-		return fmt.Errorf("store: truncate tx index: %w", err)
+	if err := s.txi.truncate(k); err != nil {
+		return err
 	}
 	if err := s.nodes.truncate(nodeCount(k)); err != nil {
 		return err
@@ -122,14 +119,12 @@ func (s *Store) scan(last uint64, pos uint64, prevAlh proof.Hash) error {
 	}
 	aht := s.aht.Load()
 	var txi []byte
-	txiStart := last
 	buf := make([]byte, scanChunk)
 	flush := func() error {
-		if len(txi) > 0 {
-			if _, err := s.txi.f.WriteAt(txi, int64(txiStart)*txEntryLen); err != nil {
-				return fmt.Errorf("store: write tx index: %w", err)
-			}
-			txiStart, txi = last, txi[:0]
+		s.txi.append(txi)
+		txi = txi[:0]
+		if err := s.txi.flush(); err != nil {
+			return err
 		}
 		return s.nodes.flush()
 	}

@@ -187,7 +187,10 @@ func (s *Store) open() error {
 	if err != nil {
 		return fmt.Errorf("store: open tx index: %w", err)
 	}
-	s.txi = &txIndex{f: tf}
+	if s.txi, err = openTxIndex(tf); err != nil {
+		tf.Close()
+		return fmt.Errorf("store: open tx index: %w", err)
+	}
 	nf, err := s.fs.OpenFile(filepath.Join(s.dir, nodesFile), os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return fmt.Errorf("store: open tree nodes: %w", err)
@@ -246,6 +249,12 @@ func (s *Store) checkpoint() error {
 	}
 	if s.opts.Synced {
 		id = s.committed.Load()
+	}
+	if err := s.txi.flush(); err != nil {
+		return err
+	}
+	if err := s.nodes.flush(); err != nil {
+		return err
 	}
 	if id == 0 || id == s.cpID {
 		return nil

@@ -1,0 +1,8 @@
+// Package immubench implements the immubench command. The engine
+// subcommand drives embedded/store directly (no server) with a chosen
+// workload and prints throughput and latency; its last output line is
+//
+//	workload=<w> concurrency=<c> ops/s=<n> entries/s=<n> p50=<d> p99=<d>
+//
+// which scripts parse. An op is one tx for set/batch, one read otherwise.
+package immubench
