@@ -25,13 +25,22 @@ func isExpired(md proof.KVMetadata, now int64) bool {
 func (d *DB) entryInTx(sk []byte, txID uint64) (*store.TxEntry, error) {
 	tx, err := d.st.TxByID(txID)
 	if err != nil {
-		return nil, err
+		return nil, mapTxErr(err)
 	}
 	i := tx.IndexOf(sk)
 	if i < 0 {
 		return nil, ErrKeyNotFound
 	}
 	return &tx.Entries[i], nil
+}
+
+// mapTxErr drops the engine's detail from "tx not found": clients match
+// the bare text.
+func mapTxErr(err error) error {
+	if errors.Is(err, ErrTxNotFound) {
+		return ErrTxNotFound
+	}
+	return err
 }
 
 // mapReadErr gives index errors immudb's wording.

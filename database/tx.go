@@ -44,13 +44,13 @@ func (d *DB) txReply(id uint64, spec *schema.EntriesSpec, keepUnresolved bool) (
 	if spec == nil {
 		tx, err := d.st.ReadTx(id, false)
 		if err != nil {
-			return nil, err
+			return nil, mapTxErr(err)
 		}
 		return rawTxToProto(tx), nil
 	}
 	tx, err := d.st.TxByID(id)
 	if err != nil {
-		return nil, err
+		return nil, mapTxErr(err)
 	}
 	out := &schema.Tx{Header: headerToProto(tx.Header)}
 	now := d.now()
@@ -162,7 +162,7 @@ func (d *DB) prepareTxRead(ctx context.Context, sinceTx uint64, spec *schema.Ent
 func (d *DB) proofHeaders(vTx, p uint64) (src, dst *proof.TxHeader, err error) {
 	h, err := d.st.Header(vTx)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, mapTxErr(err)
 	}
 	if p == 0 || p == vTx {
 		return h, h, nil
