@@ -360,6 +360,7 @@ func TestVerificationErrorsCarryValues(t *testing.T) {
 		{VerifyConsistency(nil, 7, 5, Hash{}, Hash{}), []string{"7 to 5"}},
 		{VerifyHTreeInclusion(InclusionProof{Leaf: 3, Width: 2}, Hash{}, Hash{}), []string{"leaf 3", "width 2"}},
 		{VerifyHTreeInclusion(InclusionProof{Leaf: 0, Width: 4}, Hash{}, Hash{}), []string{"0 terms", "width 4"}},
+		{func() error { _, err := BuildDualProof(&answeringLedger{}, &TxHeader{}, &TxHeader{ID: 2}); return err }(), []string{"tx 0 does not exist"}},
 	}
 	for _, c := range cases {
 		if c.err == nil {

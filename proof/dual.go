@@ -8,7 +8,10 @@ func BuildDualProof(l Ledger, src, dst *TxHeader) (*DualProof, error) {
 	if l == nil || src == nil || dst == nil {
 		return nil, invalid("dual proof: nil ledger or header")
 	}
-	if src.ID == 0 || src.ID > dst.ID {
+	if src.ID == 0 {
+		return nil, invalid("dual proof: source tx 0 does not exist")
+	}
+	if src.ID > dst.ID {
 		return nil, invalid("dual proof: source tx %d is newer than target tx %d", src.ID, dst.ID)
 	}
 	if src.BlTxID > dst.BlTxID {
