@@ -133,7 +133,11 @@ func TestCrashKill(t *testing.T) {
 	}
 	dir := t.TempDir()
 	r := rand.New(rand.NewPCG(7, 7))
-	for cycle := 0; cycle < 4; cycle++ {
+	cycles := 4
+	if raceEnabled {
+		cycles = 2 // the instrumented child is slow
+	}
+	for cycle := 0; cycle < cycles; cycle++ {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$")
 		cmd.Env = append(os.Environ(), "INDEX_CRASH_DIR="+dir)
 		out, err := cmd.StdoutPipe()
@@ -146,6 +150,9 @@ func TestCrashKill(t *testing.T) {
 		}
 		sc := bufio.NewScanner(out)
 		stopAfter := 20 + r.IntN(300)
+		if raceEnabled {
+			stopAfter = 5 + r.IntN(30)
+		}
 		var flushed, applied uint64
 		for lines := 0; lines < stopAfter && sc.Scan(); lines++ {
 			f := strings.Fields(sc.Text())
@@ -199,7 +206,7 @@ func TestCrashChild(t *testing.T) {
 		w := ix.IndexedUpTo()
 		applyWorkload(t, ix, w+1, w+1+uint64(r.IntN(200)), 1+r.IntN(50))
 		fmt.Printf("applied %d\n", ix.IndexedUpTo())
-		if i%50 == 49 {
+		if i%50 == 49 || (raceEnabled && i%5 == 4) {
 			if err := ix.Flush(); err != nil {
 				t.Fatal(err)
 			}

@@ -32,7 +32,7 @@ func TestModel(t *testing.T) {
 	defer func() { ix.Close() }()
 	m := newModel()
 	steps := 150
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		steps = 40
 	}
 	for step := 0; step < steps; step++ {
