@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"hash/maphash"
 	"sync"
 	"time"
 
@@ -24,7 +25,7 @@ type request struct {
 
 	digests []proof.Hash
 	scratch []proof.Hash
-	seen    map[string]struct{}
+	seen    map[uint64]int32
 
 	hdr  proof.TxHeader
 	err  error
@@ -133,18 +134,31 @@ func (r *request) checkDuplicates(ents []Entry) error {
 		}
 		return nil
 	}
+	// Hash the keys; only equal hashes are compared byte by byte, so the
+	// check neither allocates nor copies keys.
 	if r.seen == nil {
-		r.seen = make(map[string]struct{}, len(ents))
+		r.seen = make(map[uint64]int32, len(ents))
 	}
 	defer clear(r.seen)
 	for i := range ents {
-		if _, dup := r.seen[string(ents[i].Key)]; dup {
-			return ErrDuplicatedKey
+		h := maphash.Bytes(dupSeed, ents[i].Key)
+		if j, ok := r.seen[h]; ok {
+			if string(ents[j].Key) == string(ents[i].Key) {
+				return ErrDuplicatedKey
+			}
+			// A hash collision between different keys: fall back to a scan.
+			for k := 0; k < i; k++ {
+				if string(ents[k].Key) == string(ents[i].Key) {
+					return ErrDuplicatedKey
+				}
+			}
 		}
-		r.seen[string(ents[i].Key)] = struct{}{}
+		r.seen[h] = int32(i)
 	}
 	return nil
 }
+
+var dupSeed = maphash.MakeSeed()
 
 // Commit commits a tx of 1..MaxTxEntries entries and returns its header.
 // It returns once the tx is durable (Synced) or written (not Synced). ctx

@@ -121,7 +121,8 @@ func (s *Store) indexRange(ix *index.Index, from, to uint64) error {
 	var ents []recordEntry
 	var pl []byte
 	id := from
-	for id <= to {
+	entries := 0
+	for id <= to && entries < maxIndexBatchEntries {
 		e, err := s.txi.read(id)
 		if err != nil {
 			return fmt.Errorf("index tx %d: %w", id, err)
@@ -149,7 +150,7 @@ func (s *Store) indexRange(ix *index.Index, from, to uint64) error {
 			return fmt.Errorf("%w: record of tx %d unreadable", ErrCorruptedData, id)
 		}
 		pos := e.Pos
-		for id <= to && len(buf) > 0 {
+		for id <= to && len(buf) > 0 && entries < maxIndexBatchEntries {
 			total, st := checkFrame(buf)
 			if st != frameOK {
 				break // end of segment or of what was read: look up the next tx
@@ -173,16 +174,21 @@ func (s *Store) indexRange(ix *index.Index, from, to uint64) error {
 				pl = appendPayload(pl[:0], re.Md, pos+uint64(re.ValueOff), len(re.Value))
 				b.Add(re.Key, pl)
 			}
+			entries += len(ents)
 			id++
 			pos += uint64(total)
 			buf = buf[total:]
 		}
 	}
 	if err := ix.Apply(b); err != nil {
-		return fmt.Errorf("store: apply index batch [%d, %d]: %w", from, to, err)
+		return fmt.Errorf("store: apply index batch [%d, %d]: %w", from, id-1, err)
 	}
 	return nil
 }
+
+// maxIndexBatchEntries bounds the entries of one index batch (a batch may
+// end before the requested last tx; the caller loops on IndexedUpTo).
+const maxIndexBatchEntries = 64 << 10
 
 // IndexedUpTo is the last tx whose entries are in the key index.
 func (s *Store) IndexedUpTo() uint64 {
@@ -308,7 +314,7 @@ func (s *Store) RebuildIndex(progress func(done, total uint64)) error {
 		if err := s.indexRange(ix, done+1, to); err != nil {
 			return err
 		}
-		done = to
+		done = ix.IndexedUpTo()
 		s.idxMu.Lock()
 		s.notifyIndexWaiters()
 		s.idxMu.Unlock()
