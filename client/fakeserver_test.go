@@ -35,6 +35,7 @@ type fakeServer struct {
 	mu      sync.Mutex
 	uuid    string // sent in the immudb-uuid header ("" = none)
 	handler handlerFunc
+	streams func(method string, stream grpc.ServerStream) error
 }
 
 func newFakeServer(t testing.TB, uuid string, h handlerFunc) *fakeServer {
@@ -56,10 +57,10 @@ func (f *fakeServer) setUUID(u string) {
 	f.uuid = u
 }
 
-func (f *fakeServer) setHandler(h handlerFunc) {
+func (f *fakeServer) setStreams(h func(method string, stream grpc.ServerStream) error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.handler = h
+	f.streams = h
 }
 
 func (f *fakeServer) serve(_ any, stream grpc.ServerStream) error {
@@ -76,8 +77,20 @@ func (f *fakeServer) serve(_ any, stream grpc.ServerStream) error {
 		return status.Errorf(codes.Unimplemented, "unknown service %s", parts[0])
 	}
 	md := sd.(protoreflect.ServiceDescriptor).Methods().ByName(protoreflect.Name(parts[1]))
-	if md == nil || md.IsStreamingClient() || md.IsStreamingServer() {
-		return status.Errorf(codes.Unimplemented, "unsupported method %s", full)
+	if md == nil {
+		return status.Errorf(codes.Unimplemented, "unknown method %s", full)
+	}
+	if md.IsStreamingClient() || md.IsStreamingServer() {
+		f.mu.Lock()
+		uuid, sh := f.uuid, f.streams
+		f.mu.Unlock()
+		if sh == nil {
+			return status.Errorf(codes.Unimplemented, "unsupported method %s", full)
+		}
+		if uuid != "" {
+			_ = stream.SetHeader(metadata.Pairs(MetaServerUUID, uuid))
+		}
+		return sh(parts[1], stream)
 	}
 	mt, err := protoregistry.GlobalTypes.FindMessageByName(md.Input().FullName())
 	if err != nil {

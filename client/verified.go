@@ -22,7 +22,7 @@ func (c *Client) VerifiedSet(ctx context.Context, key, value []byte) (*schema.Tx
 			return nil, wrapRPC(err)
 		}
 		hdr = vtx.GetTx().GetHeader()
-		return c.verifyWrite(ctx, st, vtx, proof.EncodeKVKey(key), proof.EncodePlainValue(value), true)
+		return c.verifyWrite(ctx, st, vtx, proof.EncodeKVKey(key), proof.Sum(proof.EncodePlainValue(value)), true)
 	})
 	return hdr, err
 }
@@ -40,7 +40,7 @@ func (c *Client) VerifiedSetReference(ctx context.Context, key, refKey []byte, a
 			return nil, wrapRPC(err)
 		}
 		hdr = vtx.GetTx().GetHeader()
-		return c.verifyWrite(ctx, st, vtx, proof.EncodeKVKey(key), proof.EncodeReferenceValue(atTx, refKey), false)
+		return c.verifyWrite(ctx, st, vtx, proof.EncodeKVKey(key), proof.Sum(proof.EncodeReferenceValue(atTx, refKey)), false)
 	})
 	return hdr, err
 }
@@ -58,17 +58,18 @@ func (c *Client) VerifiedZAdd(ctx context.Context, set []byte, score float64, ke
 			return nil, wrapRPC(err)
 		}
 		hdr = vtx.GetTx().GetHeader()
-		return c.verifyWrite(ctx, st, vtx, proof.EncodeZAddKey(set, score, key, atTx), nil, false)
+		return c.verifyWrite(ctx, st, vtx, proof.EncodeZAddKey(set, score, key, atTx), proof.Sum(nil), false)
 	})
 	return hdr, err
 }
 
 // verifyWrite checks the answer to a single-entry verifiable write: the tx
-// holds exactly one entry, it is (storeKey, storeValue), its entries hash
+// holds exactly one entry, it is storeKey with a store value hashing to
+// hValue, its entries hash
 // to the header's eH, and the dual proof ties the new tx to the trusted
 // state. withMetadata keeps the entry's metadata in the digest (a Set may
 // carry some); references and ZAdds never do.
-func (c *Client) verifyWrite(ctx context.Context, st *schema.ImmutableState, vtx *schema.VerifiableTx, storeKey, storeValue []byte, withMetadata bool) (*schema.ImmutableState, error) {
+func (c *Client) verifyWrite(ctx context.Context, st *schema.ImmutableState, vtx *schema.VerifiableTx, storeKey []byte, hValue proof.Hash, withMetadata bool) (*schema.ImmutableState, error) {
 	tx := vtx.GetTx()
 	if tx == nil || tx.GetHeader() == nil {
 		return nil, corrupted("missing tx", nil)
@@ -101,7 +102,7 @@ func (c *Client) verifyWrite(ctx context.Context, st *schema.ImmutableState, vtx
 	if md.Deleted {
 		return nil, corrupted("written entry is marked deleted", nil)
 	}
-	d, err := proof.EntryDigest(hdr.Version, storeKey, md.Bytes(), proof.Sum(storeValue))
+	d, err := proof.EntryDigest(hdr.Version, storeKey, md.Bytes(), hValue)
 	if err != nil {
 		return nil, corrupted("entry digest", err)
 	}
