@@ -216,12 +216,16 @@ func (m *Manager) create(name, createdBy string, s *schema.DatabaseNullableSetti
 	if err := validateSettings(settings); err != nil {
 		return nil, err
 	}
+	load := settings.Autoload.GetValue() || IsReserved(name)
+	if load && m.opts.MaxActiveDatabases > 0 && m.loadedCount() >= m.opts.MaxActiveDatabases {
+		return nil, ErrMaxActiveDatabases
+	}
 	rec := &dbRecord{name: name, settings: settings, createdAt: time.Now(), createdBy: createdBy}
 	if err := m.writeRecord(rec); err != nil {
 		return nil, fmt.Errorf("creating database %q: %w", name, err)
 	}
 	m.dbs[name] = rec
-	if settings.Autoload.GetValue() || IsReserved(name) {
+	if load {
 		if err := m.open(rec); err != nil {
 			return rec, err
 		}
@@ -293,13 +297,10 @@ func (m *Manager) CreateAs(name, createdBy string, s *schema.DatabaseNullableSet
 	if _, ok := m.dbs[n]; ok {
 		return nil, ErrDatabaseAlreadyExists
 	}
+	// A database whose store fails to open stays listed, unloaded, so its
+	// files are not orphaned and the name stays taken.
 	rec, err := m.create(n, createdBy, s)
 	if err != nil {
-		if rec != nil {
-			// Created but could not be loaded: keep it, unloaded, so the
-			// name stays taken and the settings stay on disk.
-			return nil, err
-		}
 		return nil, err
 	}
 	return proto.Clone(rec.settings).(*schema.DatabaseNullableSettings), nil

@@ -2,10 +2,12 @@ package database
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/attestdb/attestdb/api/schema"
 	"github.com/attestdb/attestdb/embedded/store"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 func u32(v uint32) *schema.NullableUint32 { return &schema.NullableUint32{Value: v} }
@@ -62,16 +64,32 @@ func DefaultSettings() *schema.DatabaseNullableSettings {
 	}
 }
 
-// mergeSettings returns base with every field set in over replacing it
-// (nullable fields: a present wrapper wins, even with a zero value).
-// Messages merge recursively, which is exactly proto.Merge's rule for
-// singular message fields.
+// mergeSettings returns base with every field present in over replacing
+// it. A Nullable* wrapper is a value: when present it wins whole, even with
+// a zero value (proto.Merge would skip the zero). Groups of settings
+// (replication, index, …) merge field by field.
 func mergeSettings(base, over *schema.DatabaseNullableSettings) *schema.DatabaseNullableSettings {
 	out := proto.Clone(base).(*schema.DatabaseNullableSettings)
 	if over != nil {
-		proto.Merge(out, over)
+		mergeMsg(out.ProtoReflect(), over.ProtoReflect())
 	}
 	return out
+}
+
+func mergeMsg(dst, src protoreflect.Message) {
+	src.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if fd.Kind() == protoreflect.MessageKind && !fd.IsList() && !fd.IsMap() &&
+			!strings.HasPrefix(string(fd.Message().Name()), "Nullable") {
+			mergeMsg(dst.Mutable(fd).Message(), v.Message())
+			return true
+		}
+		if fd.Kind() == protoreflect.MessageKind {
+			dst.Set(fd, protoreflect.ValueOfMessage(proto.Clone(v.Message().Interface()).ProtoReflect()))
+			return true
+		}
+		dst.Set(fd, v)
+		return true
+	})
 }
 
 // validateSettings refuses values our engine cannot honour.
