@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"hash/maphash"
+	"slices"
 	"sync"
 	"time"
 
@@ -234,6 +235,9 @@ func (s *Store) committer() {
 			batch, s.queue = s.queue, batch[:0]
 			s.qmu.Unlock()
 			s.process(batch)
+			if s.opts.Synced {
+				close(s.syncCh)
+			}
 			return
 		}
 		for {
@@ -280,6 +284,7 @@ func (s *Store) commitGroup(group []*request) {
 		return
 	}
 	if len(group[0].preconds) > 0 {
+		s.drainSyncer() // the check must see every earlier tx published
 		if err := s.checkPreconditions(group[0]); err != nil {
 			failAll(group[:1], err)
 			group = group[1:]
@@ -348,7 +353,7 @@ func (s *Store) commitGroup(group []*request) {
 	}
 	c.buf, c.txi, c.chunks = buf, txi, chunks
 	if err == nil {
-		err = s.writeGroup(chunks, buf, txi, startID, id)
+		err = s.writeGroup(chunks, buf, startID, id)
 	}
 	if err != nil {
 		s.rollback(startID, startAlh, startSeg, startEnd, startNodes, err)
@@ -358,15 +363,16 @@ func (s *Store) commitGroup(group []*request) {
 	last := chunks[len(chunks)-1]
 	c.lastID, c.lastAlh = id, prevAlh
 	c.seg, c.end = last.seg, last.off+int64(last.end-last.start)
-	s.publish(id, prevAlh)
-	for _, r := range group {
-		r.done <- struct{}{}
+	if !s.opts.Synced {
+		s.finish(group, txi, id, prevAlh)
+		return
 	}
+	s.syncCh <- &syncItem{group: slices.Clone(group), txi: slices.Clone(txi), lastID: id, lastAlh: prevAlh}
 }
 
 // writeGroup writes the group's records (one write per segment touched),
 // syncs them when Synced, then the derived files.
-func (s *Store) writeGroup(chunks []chunk, buf, txi []byte, startID, endID uint64) error {
+func (s *Store) writeGroup(chunks []chunk, buf []byte, startID, endID uint64) error {
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
 	for _, ch := range chunks {
@@ -391,15 +397,101 @@ func (s *Store) writeGroup(chunks []chunk, buf, txi []byte, startID, endID uint6
 		s.dirty = true
 	}
 	s.written.Store(endID)
-	if s.opts.Synced {
-		if err := s.syncLog(); err != nil {
-			return err
-		}
-	}
-	// The derived files are written by the checkpointer; readers find
-	// recent entries in memory.
-	s.txi.append(txi)
 	return nil
+}
+
+// syncItem is a written group waiting for the syncer, or a barrier the
+// committer waits on until everything before it is published.
+type syncItem struct {
+	group   []*request
+	txi     []byte
+	lastID  uint64
+	lastAlh proof.Hash
+	barrier chan struct{}
+}
+
+// syncer (Synced mode) fsyncs the log once for every run of written groups
+// it finds queued, then publishes them in order and wakes their callers.
+// It overlaps the fsync of one group with the preparation and write of the
+// next ones by the committer.
+func (s *Store) syncer() {
+	defer s.wg.Done()
+	var items []*syncItem
+	for it := range s.syncCh {
+		items = append(items[:0], it)
+	drain:
+		for {
+			select {
+			case it, ok := <-s.syncCh:
+				if !ok {
+					break drain
+				}
+				items = append(items, it)
+			default:
+				break drain
+			}
+		}
+		err := s.brokenErr()
+		if err == nil {
+			err = s.syncWritten()
+		}
+		for _, it := range items {
+			if it.barrier != nil {
+				close(it.barrier)
+				continue
+			}
+			if err != nil {
+				failAll(it.group, err)
+				continue
+			}
+			s.finish(it.group, it.txi, it.lastID, it.lastAlh)
+		}
+		clear(items)
+	}
+}
+
+// syncWritten fsyncs the segment last written, without holding syncMu so
+// the committer keeps writing meanwhile (a rollover syncs the previous
+// segment itself, under syncMu).
+func (s *Store) syncWritten() error {
+	s.syncMu.Lock()
+	seg, written := s.dirtySeg, s.written.Load()
+	s.dirty = false
+	s.syncMu.Unlock()
+	f, err := s.log.file(seg)
+	if err == nil {
+		err = f.Sync()
+	}
+	if err != nil {
+		err = fmt.Errorf("store: sync log: %w", err)
+		s.setBroken(err)
+		return err
+	}
+	if s.durable.Load() < written {
+		s.durable.Store(written)
+	}
+	return nil
+}
+
+// finish publishes a durable (or, not Synced, written) group and wakes its
+// callers. The derived files are written by the checkpointer; readers find
+// recent entries in memory.
+func (s *Store) finish(group []*request, txi []byte, lastID uint64, lastAlh proof.Hash) {
+	s.txi.append(txi)
+	s.publish(lastID, lastAlh)
+	for _, r := range group {
+		r.done <- struct{}{}
+	}
+}
+
+// drainSyncer waits until every group handed to the syncer is published.
+func (s *Store) drainSyncer() {
+	if !s.opts.Synced {
+		return
+	}
+	b := make(chan struct{})
+	s.syncCh <- &syncItem{barrier: b}
+	<-b
 }
 
 // syncLog fsyncs the segment last written; syncMu is held. A failed fsync

@@ -53,7 +53,8 @@ type Store struct {
 	// Committer-owned state.
 	cm committerState
 
-	syncMu   sync.Mutex // serialises log writes/syncs with the flusher
+	syncCh   chan *syncItem // committer → syncer (Synced mode)
+	syncMu   sync.Mutex     // serialises log writes/syncs with the flusher
 	dirty    bool
 	dirtySeg uint32
 
@@ -140,8 +141,11 @@ func Open(dir string, opts *Options) (*Store, error) {
 	s.wg.Add(2)
 	go s.committer()
 	go s.checkpointer()
-	if !o.Synced {
-		s.wg.Add(1)
+	s.wg.Add(1)
+	if o.Synced {
+		s.syncCh = make(chan *syncItem, 64)
+		go s.syncer()
+	} else {
 		go s.flusher()
 	}
 	return s, nil
