@@ -1,44 +1,46 @@
 package server
 
 import (
+	"cmp"
 	"context"
-	"strings"
+	"slices"
 
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/attestdb/attestdb/api/schema"
+	"github.com/attestdb/attestdb/database"
 	"github.com/attestdb/attestdb/server/auth"
 )
 
 // createDatabase creates a database (sysadmin only, checked by the
-// interceptor). Names are lower-cased; the reserved names are refused here,
-// every other name rule is the database layer's. alreadyExisted reports an
-// ifNotExists hit.
-func (s *Server) createDatabase(name string, settings *schema.DatabaseNullableSettings, ifNotExists bool) (string, *schema.DatabaseNullableSettings, bool, error) {
-	name = strings.ToLower(name)
-	if name == auth.DefaultDatabase || name == auth.SystemDatabase {
-		if ifNotExists && name == auth.DefaultDatabase {
-			st, err := s.dbs.Settings(name)
-			return name, st, true, err
-		}
-		return name, nil, false, ErrDatabaseReserved
-	}
-	if ifNotExists && s.dbs.Exists(name) {
-		st, err := s.dbs.Settings(name)
-		return name, st, true, err
-	}
-	st, err := s.dbs.Create(name, settings)
+// interceptor) recording its creator. The database layer lower-cases the
+// name and checks its rules; ifNotExists turns an existing name, the
+// reserved defaultdb included, into alreadyExisted.
+func (s *Server) createDatabase(ctx context.Context, name string, settings *schema.DatabaseNullableSettings, ifNotExists bool) (string, *schema.DatabaseNullableSettings, bool, error) {
+	n, err := database.NormalizeName(name)
 	if err != nil {
 		return name, nil, false, err
 	}
+	if ifNotExists && n != auth.SystemDatabase && s.dbs.Exists(n) {
+		st, err := s.dbs.Settings(n)
+		return n, st, true, err
+	}
+	createdBy := ""
+	if u := callerFrom(ctx).user; u != nil {
+		createdBy = u.Username
+	}
+	st, err := s.dbs.Create(n, createdBy, settings)
+	if err != nil {
+		return n, nil, false, err
+	}
 	// Any user database ends single-db mode (API.md §2.3).
 	s.singleDB.Store(false)
-	s.log.Info("database created", "db", name)
-	return name, st, false, nil
+	s.log.Info("database created", "db", n, "by", createdBy)
+	return n, st, false, nil
 }
 
-func (x *immuService) CreateDatabaseV2(_ context.Context, req *schema.CreateDatabaseRequest) (*schema.CreateDatabaseResponse, error) {
-	name, st, existed, err := x.s.createDatabase(req.Name, req.Settings, req.IfNotExists)
+func (x *immuService) CreateDatabaseV2(ctx context.Context, req *schema.CreateDatabaseRequest) (*schema.CreateDatabaseResponse, error) {
+	name, st, existed, err := x.s.createDatabase(ctx, req.Name, req.Settings, req.IfNotExists)
 	if err != nil {
 		return nil, err
 	}
@@ -46,15 +48,15 @@ func (x *immuService) CreateDatabaseV2(_ context.Context, req *schema.CreateData
 }
 
 // CreateDatabase (deprecated) creates with default settings.
-func (x *immuService) CreateDatabase(_ context.Context, req *schema.Database) (*emptypb.Empty, error) {
-	_, _, _, err := x.s.createDatabase(req.DatabaseName, nil, false)
+func (x *immuService) CreateDatabase(ctx context.Context, req *schema.Database) (*emptypb.Empty, error) {
+	_, _, _, err := x.s.createDatabase(ctx, req.DatabaseName, nil, false)
 	return &emptypb.Empty{}, err
 }
 
 // CreateDatabaseWith (deprecated; the Go client's CreateDatabase) takes the
 // flat v1 settings.
-func (x *immuService) CreateDatabaseWith(_ context.Context, req *schema.DatabaseSettings) (*emptypb.Empty, error) {
-	_, _, _, err := x.s.createDatabase(req.DatabaseName, nullableFromFlat(req), false)
+func (x *immuService) CreateDatabaseWith(ctx context.Context, req *schema.DatabaseSettings) (*emptypb.Empty, error) {
+	_, _, _, err := x.s.createDatabase(ctx, req.DatabaseName, nullableFromFlat(req), false)
 	return &emptypb.Empty{}, err
 }
 
@@ -123,7 +125,8 @@ func (x *immuService) DeleteDatabase(_ context.Context, req *schema.DeleteDataba
 }
 
 // visibleDatabases lists what the caller may see: everything for the
-// sysadmin, otherwise the databases it has a permission on.
+// sysadmin, otherwise the databases it has a permission on. The order is
+// immudb's: defaultdb, then the others as they were created.
 func (s *Server) visibleDatabases(ctx context.Context) []DatabaseInfo {
 	u := callerFrom(ctx).user
 	var out []DatabaseInfo
@@ -135,7 +138,20 @@ func (s *Server) visibleDatabases(ctx context.Context) []DatabaseInfo {
 			out = append(out, d)
 		}
 	}
+	slices.SortStableFunc(out, func(a, b DatabaseInfo) int {
+		if a.Name == auth.DefaultDatabase || b.Name == auth.DefaultDatabase {
+			return cmp.Compare(boolRank(a.Name != auth.DefaultDatabase), boolRank(b.Name != auth.DefaultDatabase))
+		}
+		return a.CreatedAt.Compare(b.CreatedAt)
+	})
 	return out
+}
+
+func boolRank(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func (x *immuService) DatabaseList(ctx context.Context, _ *emptypb.Empty) (*schema.DatabaseListResponse, error) {
@@ -151,6 +167,7 @@ func (x *immuService) DatabaseListV2(ctx context.Context, _ *schema.DatabaseList
 	for _, d := range x.s.visibleDatabases(ctx) {
 		resp.Databases = append(resp.Databases, &schema.DatabaseInfo{
 			Name: d.Name, Settings: d.Settings, Loaded: d.Loaded, DiskSize: d.DiskSize, NumTransactions: d.NumTx,
+			CreatedAt: uint64(max(d.CreatedAt.Unix(), 0)), CreatedBy: d.CreatedBy,
 		})
 	}
 	return resp, nil

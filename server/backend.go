@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/attestdb/attestdb/api/schema"
+	"github.com/attestdb/attestdb/database"
 )
 
 // Database is what the handlers need from one database. It is the method
@@ -43,7 +44,7 @@ type Databases interface {
 	// Get returns a loaded database; unknown or unloaded names are errors.
 	Get(name string) (Database, error)
 	Exists(name string) bool
-	Create(name string, s *schema.DatabaseNullableSettings) (*schema.DatabaseNullableSettings, error)
+	Create(name, createdBy string, s *schema.DatabaseNullableSettings) (*schema.DatabaseNullableSettings, error)
 	Update(name string, s *schema.DatabaseNullableSettings) (*schema.DatabaseNullableSettings, error)
 	Settings(name string) (*schema.DatabaseNullableSettings, error)
 	Load(name string) error
@@ -59,10 +60,4 @@ type Databases interface {
 }
 
 // DatabaseInfo is one row of Databases.List.
-type DatabaseInfo struct {
-	Name     string
-	Loaded   bool
-	DiskSize uint64
-	NumTx    uint64
-	Settings *schema.DatabaseNullableSettings
-}
+type DatabaseInfo = database.DatabaseInfo

@@ -24,7 +24,7 @@ func FuzzResolveCredentials(f *testing.F) {
 	opts := DefaultOptions(f.TempDir())
 	opts.BcryptCost = bcrypt.MinCost
 	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	s, err := newServer(opts, newFakeDBs())
+	s, err := newServer(opts, newFakeDBs(), nil)
 	if err != nil {
 		f.Fatal(err)
 	}

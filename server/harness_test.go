@@ -24,6 +24,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/attestdb/attestdb/api/schema"
+	"github.com/attestdb/attestdb/database"
 )
 
 // fakeDB stands in for database.DB in the interceptor and auth tests; the
@@ -104,11 +105,14 @@ func (f *fakeDBs) Exists(name string) bool {
 	return ok
 }
 
-func (f *fakeDBs) Create(name string, s *schema.DatabaseNullableSettings) (*schema.DatabaseNullableSettings, error) {
+func (f *fakeDBs) Create(name, _ string, s *schema.DatabaseNullableSettings) (*schema.DatabaseNullableSettings, error) {
+	if database.IsReserved(name) {
+		return nil, database.ErrDatabaseReserved
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if _, ok := f.dbs[name]; ok {
-		return nil, errors.New("database already exists")
+		return nil, database.ErrDatabaseAlreadyExists
 	}
 	f.dbs[name] = &fakeDB{name: name}
 	return &schema.DatabaseNullableSettings{}, nil
@@ -184,7 +188,7 @@ func startTestServer(t *testing.T, mutate func(*Options)) *testServer {
 		mutate(&opts)
 	}
 	dbs := newFakeDBs()
-	s, err := newServer(opts, dbs)
+	s, err := newServer(opts, dbs, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

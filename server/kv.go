@@ -156,6 +156,11 @@ func (x *immuService) CurrentState(ctx context.Context, _ *emptypb.Empty) (*sche
 		return nil, err
 	}
 	st.Db = db.Name()
+	// Nothing is pre-committed without replication: the pre-committed
+	// state is the committed one, which immudb sends too.
+	if st.PrecommittedTxId == 0 && len(st.PrecommittedTxHash) == 0 {
+		st.PrecommittedTxId, st.PrecommittedTxHash = st.TxId, st.TxHash
+	}
 	if err := x.s.signState(st); err != nil {
 		return nil, err
 	}

@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -104,7 +106,8 @@ func TestStartListensOnLoopback(t *testing.T) {
 	opts := DefaultOptions(t.TempDir())
 	opts.Address = "127.0.0.1:0"
 	opts.BcryptCost = 4
-	s, err := newServer(opts, dbs)
+	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	s, err := newServer(opts, dbs, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +147,7 @@ func TestBadOptions(t *testing.T) {
 			o := DefaultOptions(t.TempDir())
 			o.BcryptCost = 4
 			mutate(&o)
-			if _, err := newServer(o, newFakeDBs()); err == nil {
+			if _, err := newServer(o, newFakeDBs(), nil); err == nil {
 				t.Fatal("accepted")
 			}
 		})

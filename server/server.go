@@ -20,6 +20,7 @@ import (
 
 	"github.com/attestdb/attestdb/api/authorization"
 	"github.com/attestdb/attestdb/api/schema"
+	"github.com/attestdb/attestdb/database"
 	"github.com/attestdb/attestdb/proof"
 	"github.com/attestdb/attestdb/server/auth"
 	"github.com/attestdb/attestdb/server/identity"
@@ -60,14 +61,15 @@ type Server struct {
 	stopErr  error
 }
 
-// New opens everything the server needs in opts.Dir (identity, users,
-// databases, signing key) without listening yet. dbs, when not nil,
-// replaces the database layer (tests); nil opens the data dir's databases.
+// New opens everything the server needs in opts.Dir (identity, signing
+// key, databases, users in systemdb) without listening yet.
 func New(opts Options) (*Server, error) {
-	return newServer(opts, nil)
+	return newServer(opts, nil, nil)
 }
 
-func newServer(opts Options, dbs Databases) (s *Server, err error) {
+// newServer is New with the database layer and the user store replaced
+// when not nil (tests).
+func newServer(opts Options, dbs Databases, users auth.UserStore) (s *Server, err error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
@@ -81,6 +83,41 @@ func newServer(opts Options, dbs Databases) (s *Server, err error) {
 	}
 	s.uuidStr = s.uuid.String()
 
+	if opts.SigningKeyPath != "" {
+		pem, err := os.ReadFile(opts.SigningKeyPath)
+		if err != nil {
+			return nil, fmt.Errorf("reading signing key: %w", err)
+		}
+		if s.signer, err = proof.ParseSigningKeyPEM(pem); err != nil {
+			return nil, fmt.Errorf("signing key %s: %w", opts.SigningKeyPath, err)
+		}
+	}
+
+	if dbs == nil {
+		var signer database.Signer
+		if s.signer != nil {
+			signer = stateSigner{key: s.signer}
+		}
+		m, err := openDatabases(&opts, signer)
+		if err != nil {
+			return nil, err
+		}
+		dbs = m
+		if users == nil {
+			if users, err = newSystemUsers(m); err != nil {
+				_ = m.Close()
+				return nil, err
+			}
+		}
+	}
+	defer func() {
+		if err != nil {
+			_ = dbs.Close()
+		}
+	}()
+	if users == nil {
+		users = auth.NewFileStore(opts.Dir)
+	}
 	adminPW := opts.AdminPassword
 	if adminPW != "" {
 		if adminPW, err = auth.DecodeAdminPassword(adminPW); err != nil {
@@ -88,7 +125,7 @@ func newServer(opts Options, dbs Databases) (s *Server, err error) {
 		}
 	}
 	var res auth.OpenResult
-	s.users, res, err = auth.OpenUsers(auth.NewFileStore(opts.Dir), auth.Options{
+	s.users, res, err = auth.OpenUsers(users, auth.Options{
 		AdminPassword: adminPW, ForceAdminPassword: opts.ForceAdminPassword, BcryptCost: opts.BcryptCost,
 	})
 	if err != nil {
@@ -111,26 +148,10 @@ func newServer(opts Options, dbs Databases) (s *Server, err error) {
 		return nil, err
 	}
 
-	if opts.SigningKeyPath != "" {
-		pem, err := os.ReadFile(opts.SigningKeyPath)
-		if err != nil {
-			return nil, fmt.Errorf("reading signing key: %w", err)
-		}
-		if s.signer, err = proof.ParseSigningKeyPEM(pem); err != nil {
-			return nil, fmt.Errorf("signing key %s: %w", opts.SigningKeyPath, err)
-		}
-	}
-
-	if dbs == nil {
-		if dbs, err = openDatabases(&opts); err != nil {
-			return nil, err
-		}
-	}
 	s.dbs = dbs
 	s.singleDB.Store(len(dbs.List()) <= 1 && s.users.Count() <= 1)
 
 	if s.grpc, err = s.newGRPC(); err != nil {
-		_ = dbs.Close()
 		return nil, err
 	}
 	return s, nil
