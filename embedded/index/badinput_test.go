@@ -236,6 +236,7 @@ func TestStaleFilterIgnored(t *testing.T) {
 			}
 		}
 		ix = openTest(t, dir)
+		<-ix.buildDone // use the rebuilt filter, not Pebble lookups
 		applyTxs(t, ix, []kv{{"new", "3"}, {"old", "3"}})
 		for _, k := range []string{"new", "old"} {
 			v, err := ix.Get([]byte(k), 0)
@@ -244,5 +245,39 @@ func TestStaleFilterIgnored(t *testing.T) {
 			}
 		}
 		ix.Close()
+	}
+}
+
+// TestFilterRebuildOverlay: keys applied while the background rebuild runs
+// are kept when it finishes, and the rebuilt filter is then used.
+func TestFilterRebuildOverlay(t *testing.T) {
+	dir := t.TempDir()
+	ix := openTest(t, dir)
+	applyTxs(t, ix, []kv{{"A", "1"}})
+	if err := ix.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.closeNoFlush(); err != nil { // no filter file
+		t.Fatal(err)
+	}
+	testBuildGate = make(chan struct{})
+	defer func() { testBuildGate = nil }()
+	ix = openTest(t, dir)
+	defer ix.Close()
+	applyTxs(t, ix, []kv{{"B", "2"}}) // while the rebuild waits
+	close(testBuildGate)
+	<-ix.buildDone
+	ix.applyMu.Lock()
+	ready := ix.filterReady
+	ix.applyMu.Unlock()
+	if !ready {
+		t.Fatal("filter not ready after rebuild")
+	}
+	applyTxs(t, ix, []kv{{"A", "3"}, {"B", "3"}, {"C", "3"}})
+	for k, rev := range map[string]uint64{"A": 2, "B": 2, "C": 1} {
+		v, err := ix.Get([]byte(k), 0)
+		if err != nil || v.Revision != rev {
+			t.Errorf("Get(%q) = %s, %v; want revision %d", k, fmtVersion(v), err, rev)
+		}
 	}
 }

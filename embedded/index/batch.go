@@ -199,7 +199,7 @@ func (ix *Index) applyEntries(s *batchState) error {
 		switch {
 		case e.prev >= 0:
 			e.rev = s.entries[e.prev].rev + 1
-		case !ix.filter.mayContain(e.hash):
+		case ix.filterReady && !ix.filter.mayContain(e.hash):
 			e.rev = 1 // never seen: no lookup needed
 			ix.filter.add(e.hash)
 		default:
@@ -222,7 +222,7 @@ func (ix *Index) applyEntries(s *batchState) error {
 			} else if err := it.Error(); err != nil {
 				return fmt.Errorf("index: apply: lookup: %w", err)
 			} else {
-				ix.filter.add(e.hash) // a false positive of the filter
+				ix.filter.add(e.hash) // a new key the filter could not vouch for
 			}
 		}
 		enc = appendRev(enc, e.rev)

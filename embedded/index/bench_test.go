@@ -3,13 +3,17 @@ package index
 import (
 	"encoding/binary"
 	"flag"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
 
 // -index.benchkeys sets how many keys BenchmarkGet/BenchmarkScan preload
 // (the target is measured with 10M).
-var benchKeys = flag.Int("index.benchkeys", 1_000_000, "keys preloaded by BenchmarkGet and BenchmarkScan")
+var (
+	benchKeys = flag.Int("index.benchkeys", 1_000_000, "keys preloaded by BenchmarkGet and BenchmarkScan")
+	benchDir  = flag.String("index.benchdir", "", "keep the preloaded index of BenchmarkGet/BenchmarkScan here across runs")
+)
 
 // benchKey writes a 32-byte key for i: a scrambled 8-byte id then padding,
 // so consecutive ids land all over the key space.
@@ -76,21 +80,34 @@ var loaded struct {
 }
 
 // loadedIndex returns an index holding *benchKeys keys, built once per run.
+// With -index.benchdir the index is kept there and reused by later runs.
 func loadedIndex(b *testing.B) *Index {
 	if loaded.ix != nil && loaded.n == *benchKeys {
 		return loaded.ix
 	}
-	dir, err := osMkdirTemp()
-	if err != nil {
-		b.Fatal(err)
+	dir := *benchDir
+	if dir == "" {
+		var err error
+		if dir, err = osMkdirTemp(); err != nil {
+			b.Fatal(err)
+		}
+	} else {
+		dir = fmt.Sprintf("%s/keys-%d", dir, *benchKeys)
 	}
 	ix := openTest(b, dir)
-	applyBench(b, ix, 0, *benchKeys, 1000, 1)
-	if err := ix.Flush(); err != nil {
-		b.Fatal(err)
-	}
-	if err := ix.Compact(); err != nil {
-		b.Fatal(err)
+	if ix.IndexedUpTo() != uint64(*benchKeys) {
+		ix.Close()
+		if err := Destroy(dir); err != nil {
+			b.Fatal(err)
+		}
+		ix = openTest(b, dir)
+		applyBench(b, ix, 0, *benchKeys, 1000, 1)
+		if err := ix.Flush(); err != nil {
+			b.Fatal(err)
+		}
+		if err := ix.Compact(); err != nil {
+			b.Fatal(err)
+		}
 	}
 	loaded.ix, loaded.dir, loaded.n = ix, dir, *benchKeys
 	return ix

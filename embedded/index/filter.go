@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/cockroachdb/pebble/v2"
 )
 
 // keyFilter is an in-memory bloom filter over every user key in the index.
@@ -214,15 +215,40 @@ func loadFilter(dir string, watermark uint64) *keyFilter {
 	return f
 }
 
-// buildFilter scans every user key of the index into a new filter.
-func (ix *Index) buildFilter() (*keyFilter, error) {
-	it, err := ix.db.NewIter(nil)
-	if err != nil {
-		return nil, err
+// buildFilter scans every user key of it (a snapshot taken by Open) into a
+// new filter, then merges it with the keys Apply added meanwhile and marks
+// the filter ready. On error or Close it gives up: the filter stays not
+// ready and Apply keeps asking Pebble, which is slower but exact.
+func (ix *Index) buildFilter(it *pebble.Iterator) {
+	defer close(ix.buildDone)
+	if testBuildGate != nil {
+		<-testBuildGate
 	}
-	defer it.Close()
+	f, err := scanKeys(it, ix.buildStop)
+	if cerr := it.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return
+	}
+	ix.applyMu.Lock()
+	defer ix.applyMu.Unlock()
+	// Apply keeps adding to the last segment: keep the live one last.
+	ix.filter.segs = append(f.segs, ix.filter.segs...)
+	ix.filterReady = true
+}
+
+// testBuildGate, when set by a test before Open, holds the rebuild until
+// it is closed.
+var testBuildGate chan struct{}
+
+var errStopped = errors.New("index: key filter scan stopped")
+
+func scanKeys(it *pebble.Iterator, stop <-chan struct{}) (*keyFilter, error) {
 	f := &keyFilter{}
 	var key []byte
+	var err error
+	n := 0
 	for valid := it.SeekGE([]byte{nsVersion}); valid; valid = it.NextPrefix() {
 		k := it.Key()
 		if k[0] != nsVersion {
@@ -232,6 +258,13 @@ func (ix *Index) buildFilter() (*keyFilter, error) {
 			return nil, err
 		}
 		f.add(keyHash(key))
+		if n++; n%4096 == 0 {
+			select {
+			case <-stop:
+				return nil, errStopped
+			default:
+			}
+		}
 	}
 	return f, it.Error()
 }

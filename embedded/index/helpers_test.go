@@ -15,7 +15,7 @@ type kv struct{ k, v string }
 
 func openTest(t testing.TB, dir string) *Index {
 	t.Helper()
-	ix, err := Open(Options{Dir: dir, MemTableSize: testMemTable})
+	ix, err := Open(Options{Dir: dir, MemTableSize: testMemTable, CacheSize: testCache})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -115,6 +115,12 @@ func collect(t testing.TB, ix *Index, o ScanOptions) ([]string, []Version) {
 }
 
 func osMkdirTemp() (string, error) { return os.MkdirTemp("", "indexbench") }
+
+// IX_CACHE_MB / IX_MEMTABLE_MB override the defaults in tests and benchmarks.
+var testCache = func() int64 {
+	n, _ := strconv.Atoi(os.Getenv("IX_CACHE_MB"))
+	return int64(n) << 20
+}()
 
 var testMemTable uint64 = func() uint64 {
 	if s := os.Getenv("IX_MEMTABLE_MB"); s != "" {

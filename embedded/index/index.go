@@ -61,10 +61,15 @@ type Index struct {
 
 	// applyMu serialises Apply; the buffers below belong to the applier.
 	applyMu sync.Mutex
-	filter  *keyFilter // every user key in the index (see filter.go)
-	encBuf  []byte
-	order   []int32
-	wmBuf   [8]byte
+	filter  *keyFilter // user keys in the index (see filter.go)
+	// filterReady: filter holds every user key. False while a rebuild
+	// scan runs in the background; Apply then asks Pebble for every key.
+	filterReady bool
+	buildStop   chan struct{} // closed by Close to stop the rebuild
+	buildDone   chan struct{} // closed when the rebuild goroutine ends
+	encBuf      []byte
+	order       []int32
+	wmBuf       [8]byte
 }
 
 // Open opens (or creates) the index in opts.Dir.
@@ -130,11 +135,20 @@ func Open(opts Options) (*Index, error) {
 		}
 		ix.indexed.Store(w)
 	}
-	if ix.filter = loadFilter(opts.Dir, ix.indexed.Load()); ix.filter == nil {
-		if ix.filter, err = ix.buildFilter(); err != nil {
+	ix.buildStop, ix.buildDone = make(chan struct{}), make(chan struct{})
+	if ix.filter = loadFilter(opts.Dir, ix.indexed.Load()); ix.filter != nil {
+		ix.filterReady = true
+		close(ix.buildDone)
+	} else {
+		// No usable saved filter (first open, crash, damage): rebuild it
+		// from a snapshot taken now, in the background, so Open stays fast.
+		ix.filter = &keyFilter{}
+		it, err := ix.db.NewIter(nil)
+		if err != nil {
 			db.Close()
-			return nil, fmt.Errorf("index: build key filter: %w", err)
+			return nil, fmt.Errorf("index: key filter scan: %w", err)
 		}
+		go ix.buildFilter(it)
 	}
 	return ix, nil
 }
@@ -194,8 +208,10 @@ func (ix *Index) Close() error {
 	}
 	ix.iters = nil
 	ix.itersMu.Unlock()
+	close(ix.buildStop)
+	<-ix.buildDone
 	ferr := ix.db.Flush()
-	if ferr == nil {
+	if ferr == nil && ix.filterReady {
 		// Lets the next Open skip the key scan. Best effort: without it
 		// Open rebuilds the filter.
 		ferr = saveFilter(ix.dir, ix.filter, ix.indexed.Load())
@@ -225,6 +241,8 @@ func (ix *Index) closeNoFlush() error {
 	}
 	ix.iters = nil
 	ix.itersMu.Unlock()
+	close(ix.buildStop)
+	<-ix.buildDone
 	return ix.db.Close()
 }
 
