@@ -13,6 +13,9 @@
 //	version val = uvarint(TxID) | payload
 //	watermark   = 0x00 'w'  ->  IndexedUpTo as 8 bytes
 //
+// plus, outside Pebble, the file attestdb-keys.filter (see below; its
+// layout is in filter.go).
+//
 // where:
 //   - esc(userKey) is the user key with every 0x00 byte written as
 //     0x00 0xFF. The terminator 0x00 0x01 cannot occur inside esc(userKey),
@@ -26,7 +29,11 @@
 //     revision 256 is FD FE FF. A revision costs 2 bytes up to 255, 3 up to
 //     65535.
 //   - TxID is in the value, not the key: within one key, revision order and
-//     TxID order are the same (a later tx gets the next revision).
+//     TxID order are the same (a later tx gets the next revision). With one
+//     Pebble key per version only one of the two can be seekable; the
+//     revision is, because every read returns it (immudb's Entry.Revision)
+//     and GetRevision/History address versions by it, while reads at an old
+//     snapshot of a key updated after it are the rare case.
 //
 // Example: key "a\x00b" at revision 2, tx 7, payload P is the Pebble pair
 // 01 61 00 FF 62 00 01 FE FD -> 07 P.
@@ -51,21 +58,35 @@
 //
 // # Apply, durability and crashes
 //
-// Apply computes each entry's revision (the previous one + 1: a prefix
-// seek in Pebble, or the batch's own earlier entry for a key written twice
-// in one batch) and writes all entries plus the watermark key in one Pebble
-// batch, so readers see all or none of it. Pebble runs with the WAL
-// disabled: applied batches live in memtables until Pebble flushes them (on
-// its own when a memtable fills, on Flush, on Close). Memtables are flushed
-// whole and in order, so what survives a crash is always a prefix of the
-// applied batches, and the watermark stored in it is exactly the last tx of
-// that prefix: after a crash IndexedUpTo never claims more than what is
-// there, and nothing beyond it is there. The engine re-applies from
-// IndexedUpTo()+1; re-applying a kept tx is impossible (ErrOutOfOrder).
+// Apply computes each entry's revision (the previous one + 1) and writes all
+// entries plus the watermark key in one Pebble batch, sorted by key, so
+// readers see all or none of it. Finding the previous revision is the
+// expensive part: a Pebble lookup costs microseconds (memtable skiplists,
+// a bloom probe per level). So the index keeps an in-memory bloom filter of
+// every user key (filter.go, ~12 bits per key): a key the filter has never
+// seen is new and gets revision 1 without a lookup; only keys the filter
+// may contain (updates, ~1% false positives) are looked up; a key written
+// twice in one batch takes its revision from the batch. Close saves the
+// filter next to Pebble's files with the watermark it matches; Open uses it
+// only if that watermark equals IndexedUpTo (equal watermark = equal data,
+// see below), else rebuilds it by scanning the keys in the background, and
+// until that is done Apply looks every key up (slower, still exact).
+//
+// Pebble runs with the WAL disabled: applied batches live in memtables
+// until Pebble flushes them (on its own when a memtable fills, on Flush, on
+// Close). Memtables are flushed whole and in order, so what survives a crash
+// is always a prefix of the applied batches, and the watermark stored in it
+// is exactly the last tx of that prefix: after a crash IndexedUpTo never
+// claims more than what is there, and nothing beyond it is there. The
+// engine re-applies from IndexedUpTo()+1; re-applying a kept tx is refused
+// (ErrOutOfOrder), so it cannot create duplicate revisions. At most about
+// Options.MemTableSize×4 of recent index data must be replayed after a crash
+// (less if the engine calls Flush, e.g. at its own checkpoints).
 //
 // # Concurrency and locking
 //
-// One applier (Apply calls are serialised by applyMu) and any number of
+// One applier (Apply calls are serialised by applyMu, which also guards
+// the key filter against the rebuild goroutine) and any number of
 // concurrent readers (Pebble iterators are snapshots). mu is held shared
 // by every operation, including each Iterator.Next, and exclusively by
 // Close, which also releases the Pebble iterators of open Iterators so the
