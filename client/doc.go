@@ -10,7 +10,9 @@
 // convert.go (wire messages to proof types), trust.go (the trusted-state
 // frame of Verified* calls, dual proofs with the legacy linear-advance
 // fallback), verified.go (VerifiedSet/Get/SetReference/ZAdd/TxByID), ops.go
-// (plain operations), admin.go (database and user management).
+// (plain operations), admin.go (database and user management), chunks.go
+// (chunk framing of stream messages), stream.go (stream RPCs, plain and
+// verified), lock_*.go (OS file locks).
 //
 // Imports: only package api/..., package proof, the standard library and
 // third-party modules; never server or engine code (imports_test.go).

@@ -38,14 +38,14 @@ type fakeServer struct {
 	streams func(method string, stream grpc.ServerStream) error
 }
 
-func newFakeServer(t testing.TB, uuid string, h handlerFunc) *fakeServer {
+func newFakeServer(t testing.TB, uuid string, h handlerFunc, opts ...grpc.ServerOption) *fakeServer {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
 	f := &fakeServer{t: t, addr: lis.Addr().(*net.TCPAddr), uuid: uuid, handler: h}
-	f.srv = grpc.NewServer(grpc.UnknownServiceHandler(f.serve))
+	f.srv = grpc.NewServer(append(opts, grpc.UnknownServiceHandler(f.serve))...)
 	go func() { _ = f.srv.Serve(lis) }()
 	t.Cleanup(f.srv.Stop)
 	return f
