@@ -21,10 +21,15 @@
 // One committer goroutine takes everything queued, assigns ids, builds each
 // header (blTxId = id−1, blRoot = tree root before the append, as immudb
 // v1.11 does), computes Alh, appends it to the tree, and writes the whole
-// group with one write and (Synced) one fdatasync, then publishes the new
-// last committed id and wakes the callers. Without Synced a flusher syncs
-// every SyncInterval. A tx with preconditions starts a new group and is
-// checked against the index once the index has every earlier tx.
+// group with one write. In Synced mode it hands the group to the syncer
+// goroutine, which fsyncs once for every run of groups it finds queued
+// (while the committer already prepares the next), then publishes the new
+// last committed id and wakes the callers. Without Synced the committer
+// publishes right after the write and a flusher syncs every SyncInterval.
+// Tx index entries and tree nodes stay in memory until the checkpointer
+// writes them, so a commit writes only the log. A tx with preconditions
+// starts a new group and is checked against the index once every earlier
+// tx is published and indexed.
 //
 // # Invariants
 //
@@ -39,7 +44,10 @@
 // # Locking
 //
 //   - qmu guards the commit queue; slots bounds queued txs (MaxActiveTxs).
-//   - syncMu serialises log writes and fsyncs (committer, flusher, Sync).
+//   - syncMu serialises log writes and the dirty-segment state (committer,
+//     flusher, Sync); the syncer fsyncs without holding it.
+//   - checkpMu serialises checkpoints; txIndex.mu / nodeFile.mu guard the
+//     in-memory tails (fmu serialises their flush and truncate).
 //   - stateMu guards lastAlh with committed (atomic) for LastCommitted.
 //   - idxRunMu is held by whoever applies to the index (indexer, rebuild);
 //     idxMu guards the index-progress broadcast channel.
