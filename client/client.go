@@ -31,6 +31,10 @@ type Client struct {
 	svc   schema.ImmuServiceClient
 	store StateStore
 
+	// sessMu serialises the calls that change the auth mode (OpenSession,
+	// CloseSession, Login, Logout, Close); it is taken before mu.
+	sessMu sync.Mutex
+
 	mu         sync.RWMutex // guards the fields below
 	sessionID  string
 	token      string
@@ -180,12 +184,38 @@ func (c *Client) streamInterceptor(ctx context.Context, desc *grpc.StreamDesc, c
 	if err != nil {
 		return nil, err
 	}
-	return streamer(ctx, desc, cc, method, opts...)
+	cs, err := streamer(ctx, desc, cc, method, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &uuidCheckedStream{ClientStream: cs, c: c}, nil
+}
+
+// uuidCheckedStream applies the server identity check of unary calls to
+// streams: before the first message is handed out.
+type uuidCheckedStream struct {
+	grpc.ClientStream
+	c       *Client
+	checked bool
+}
+
+func (s *uuidCheckedStream) RecvMsg(m any) error {
+	if !s.checked {
+		s.checked = true
+		if h, err := s.ClientStream.Header(); err == nil {
+			if err := s.c.observeUUID(h); err != nil {
+				return err
+			}
+		}
+	}
+	return s.ClientStream.RecvMsg(m)
 }
 
 // OpenSession opens a session on db (lower-cased, like the server does) and
 // starts the keep-alive goroutine.
 func (c *Client) OpenSession(ctx context.Context, user, password []byte, db string) error {
+	c.sessMu.Lock()
+	defer c.sessMu.Unlock()
 	c.mu.RLock()
 	busy := c.sessionID != "" || c.token != ""
 	c.mu.RUnlock()
@@ -230,6 +260,12 @@ func (c *Client) closeSessionRPC(id string) (*emptypb.Empty, error) {
 // CloseSession ends the session. The client forgets it even when the server
 // call fails (the session then expires on the server).
 func (c *Client) CloseSession(ctx context.Context) error {
+	c.sessMu.Lock()
+	defer c.sessMu.Unlock()
+	return c.closeSession(ctx)
+}
+
+func (c *Client) closeSession(ctx context.Context) error {
 	c.mu.RLock()
 	open := c.sessionID != ""
 	c.mu.RUnlock()
@@ -286,6 +322,8 @@ func (c *Client) stopKeepAlive() {
 // call when still unknown, then logs in and keeps the token. The current
 // database is "" until UseDatabase (as in immuclient).
 func (c *Client) Login(ctx context.Context, user, password []byte) (*schema.LoginResponse, error) {
+	c.sessMu.Lock()
+	defer c.sessMu.Unlock()
 	c.mu.RLock()
 	busy, known := c.sessionID != "", c.serverUUID != ""
 	c.mu.RUnlock()
@@ -309,6 +347,8 @@ func (c *Client) Login(ctx context.Context, user, password []byte) (*schema.Logi
 
 // Logout ends a token login.
 func (c *Client) Logout(ctx context.Context) error {
+	c.sessMu.Lock()
+	defer c.sessMu.Unlock()
 	_, err := c.svc.Logout(ctx, &emptypb.Empty{})
 	c.mu.Lock()
 	c.token = ""
@@ -335,6 +375,8 @@ func (c *Client) UseDatabase(ctx context.Context, db string) (*schema.UseDatabas
 // Close stops the keep-alive, closes an open session (best effort) and the
 // connection. Later calls fail with ErrClosed.
 func (c *Client) Close() error {
+	c.sessMu.Lock()
+	defer c.sessMu.Unlock()
 	c.mu.RLock()
 	open, closed := c.sessionID != "", c.closed
 	c.mu.RUnlock()
@@ -343,7 +385,7 @@ func (c *Client) Close() error {
 	}
 	if open {
 		ctx, cancel := context.WithTimeout(context.Background(), DefaultKeepAliveTimeout)
-		_ = c.CloseSession(ctx)
+		_ = c.closeSession(ctx)
 		cancel()
 	}
 	c.stopKeepAlive()

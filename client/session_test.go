@@ -288,3 +288,44 @@ func TestCVE2022_39199(t *testing.T) {
 		t.Fatalf("trusted state changed: %v", st)
 	}
 }
+
+// TestConcurrentOpenSession: of several goroutines opening a session on one
+// client, exactly one wins; the others are told a session is open.
+func TestConcurrentOpenSession(t *testing.T) {
+	var opened atomic.Int32
+	f := newFakeServer(t, "u", func(m string, _ metadata.MD, _ proto.Message) (proto.Message, error) {
+		switch m {
+		case "OpenSession":
+			opened.Add(1)
+			return &schema.OpenSessionResponse{SessionID: "s", ServerUUID: "u"}, nil
+		case "CloseSession", "KeepAlive":
+			return &emptyMsg{}, nil
+		}
+		return nil, unexpected(m)
+	})
+	c := testClient(t, f, func(o *Options) { o.KeepAliveInterval = time.Hour })
+	ctx := testCtx(t)
+	var wg sync.WaitGroup
+	var ok, busy atomic.Int32
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			switch err := c.OpenSession(ctx, []byte("u"), []byte("p"), ""); {
+			case err == nil:
+				ok.Add(1)
+			case errors.Is(err, ErrSessionAlreadyOpen):
+				busy.Add(1)
+			default:
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if ok.Load() != 1 || busy.Load() != 7 || opened.Load() != 1 {
+		t.Fatalf("ok %d busy %d opened %d", ok.Load(), busy.Load(), opened.Load())
+	}
+	if c.CurrentDatabase() != "defaultdb" {
+		t.Fatalf("default database %q", c.CurrentDatabase())
+	}
+}

@@ -343,3 +343,35 @@ func streamReplayClient(t *testing.T, dc dualCase, pub *ecdsaKey, h func(string,
 	}
 	return c, store
 }
+
+// TestStreamChecksServerUUID: a stream answered by a server with another
+// UUID than the session's is refused like a unary call.
+func TestStreamChecksServerUUID(t *testing.T) {
+	var f *fakeServer
+	f = newFakeServer(t, "uuid-a", func(m string, _ metadata.MD, _ proto.Message) (proto.Message, error) {
+		switch m {
+		case "OpenSession":
+			return &schema.OpenSessionResponse{SessionID: "s", ServerUUID: "uuid-a"}, nil
+		case "CloseSession":
+			return &emptyMsg{}, nil
+		}
+		return nil, unexpected(m)
+	})
+	f.setStreams(func(m string, s grpc.ServerStream) error {
+		_ = s.RecvMsg(&schema.KeyRequest{})
+		_ = sendBytes(serverSend(s), 4096, []byte("k"))
+		return sendBytes(serverSend(s), 4096, []byte("v"))
+	})
+	c := testClient(t, f, nil)
+	ctx := testCtx(t)
+	if err := c.OpenSession(ctx, []byte("u"), []byte("p"), "defaultdb"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.StreamGet(ctx, []byte("k")); err != nil {
+		t.Fatalf("same server: %v", err)
+	}
+	f.setUUID("uuid-b")
+	if _, err := c.StreamGet(ctx, []byte("k")); !errors.Is(err, ErrServerIdentityChanged) {
+		t.Fatalf("changed server: %v", err)
+	}
+}
