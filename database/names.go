@@ -20,7 +20,7 @@ var (
 	ErrDatabaseAlreadyExists = errors.New("database already exists")
 	ErrDatabaseNotLoaded     = errors.New("database is not loaded")
 	ErrDatabaseAlreadyLoaded = errors.New("database already loaded")
-	ErrDatabaseLoaded        = errors.New("database must be unloaded before it is deleted")
+	ErrDatabaseLoaded        = errors.New("cannot delete an open database")
 	ErrMaxActiveDatabases    = errors.New("max active databases limit exceeded")
 	ErrManagerClosed         = errors.New("database manager is closed")
 )
