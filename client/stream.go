@@ -239,3 +239,54 @@ func (c *Client) StreamZScan(ctx context.Context, req *schema.ZScanRequest) (*sc
 		})
 	}
 }
+
+// StreamOp is one operation of StreamExecAll: a key-value pair (KV) or a
+// sorted-set insertion (ZAdd); exactly one is set.
+type StreamOp struct {
+	KV   *StreamKV
+	ZAdd *schema.ZAddRequest
+}
+
+// Operation type bytes of streamExecAll (API.md §7).
+const (
+	streamOpKV   = 1
+	streamOpZAdd = 2
+)
+
+// StreamExecAll runs the operations in one tx through streamExecAll.
+func (c *Client) StreamExecAll(ctx context.Context, ops []StreamOp) (*schema.TxHeader, error) {
+	if len(ops) == 0 {
+		return nil, fmt.Errorf("%w: no operations", ErrIllegalArgument)
+	}
+	for i, op := range ops {
+		if (op.KV == nil) == (op.ZAdd == nil) {
+			return nil, fmt.Errorf("%w: operation %d must set exactly one of KV and ZAdd", ErrIllegalArgument, i)
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s, err := c.svc.StreamExecAll(ctx)
+	if err != nil {
+		return nil, wrapRPC(err)
+	}
+	for _, op := range ops {
+		var err error
+		if op.KV != nil {
+			if err = sendBytes(s.Send, c.chunkSize(), []byte{streamOpKV}); err == nil {
+				err = c.sendKV(s.Send, *op.KV, nil)
+			}
+		} else {
+			var b []byte
+			if b, err = proto.Marshal(op.ZAdd); err == nil {
+				if err = sendBytes(s.Send, c.chunkSize(), []byte{streamOpZAdd}); err == nil {
+					err = sendBytes(s.Send, c.chunkSize(), b)
+				}
+			}
+		}
+		if err != nil {
+			return nil, abortStream(s, cancel, err)
+		}
+	}
+	h, err := s.CloseAndRecv()
+	return h, wrapRPC(err)
+}

@@ -375,3 +375,49 @@ func TestStreamChecksServerUUID(t *testing.T) {
 		t.Fatalf("changed server: %v", err)
 	}
 }
+
+func TestStreamExecAll(t *testing.T) {
+	type op struct {
+		typ  byte
+		a, b []byte
+	}
+	var got []op
+	c := streamServer(t, func(m string, s grpc.ServerStream) error {
+		if m != "streamExecAll" {
+			return status.Error(codes.Unimplemented, m)
+		}
+		r := serverMessages(s)
+		for {
+			typ, err := r.next()
+			if err == io.EOF {
+				return s.SendMsg(&schema.TxHeader{Id: 1, Nentries: int32(len(got))})
+			}
+			if err != nil || len(typ) != 1 {
+				return status.Error(codes.InvalidArgument, "bad op")
+			}
+			a, _ := r.mustNext("first")
+			var b []byte
+			if typ[0] == 1 {
+				b, _ = r.mustNext("value")
+			}
+			got = append(got, op{typ[0], a, b})
+		}
+	})
+	ctx := testCtx(t)
+	z := &schema.ZAddRequest{Set: []byte("s"), Score: 3, Key: []byte("k")}
+	h, err := c.StreamExecAll(ctx, []StreamOp{
+		{KV: &StreamKV{Key: []byte("k"), Value: bytes.NewReader([]byte("v")), Size: 1}},
+		{ZAdd: z},
+	})
+	if err != nil || h.Nentries != 2 {
+		t.Fatalf("StreamExecAll: %v %v", h, err)
+	}
+	var gz schema.ZAddRequest
+	if got[0].typ != 1 || string(got[0].a) != "k" || string(got[0].b) != "v" || got[1].typ != 2 ||
+		proto.Unmarshal(got[1].a, &gz) != nil || !proto.Equal(&gz, z) {
+		t.Fatalf("server got %+v", got)
+	}
+	if _, err := c.StreamExecAll(ctx, []StreamOp{{}}); !errors.Is(err, ErrIllegalArgument) {
+		t.Fatalf("empty op: %v", err)
+	}
+}
