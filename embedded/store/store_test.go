@@ -356,3 +356,52 @@ func TestConcurrentCommitAndRead(t *testing.T) {
 		})
 	}
 }
+
+func TestWaitForIndexTimeout(t *testing.T) {
+	o := DefaultOptions()
+	o.FileSize = 1 << 20
+	s := openTest(t, t.TempDir(), &o)
+	defer s.Close()
+	s.idxRunMu.Lock() // hold the indexer back
+	h := set(t, s, "k", "v")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	err := s.WaitForIndexedUpTo(ctx, h.ID)
+	cancel()
+	if !errors.Is(err, ErrIndexTimeout) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("wait with a stalled indexer: %v", err)
+	}
+	s.idxRunMu.Unlock()
+	select {
+	case s.idxNotify <- struct{}{}:
+	default:
+	}
+	waitIndexed(t, s)
+	if kv, err := s.Get([]byte("k"), 0); err != nil || string(kv.Value) != "v" {
+		t.Fatalf("get: %v %v", kv, err)
+	}
+}
+
+func TestAsyncSync(t *testing.T) {
+	m := vfs.NewMem()
+	o := testOptions(m)
+	o.Synced = false
+	o.SyncInterval = time.Hour // only Sync makes it durable
+	o.CheckpointInterval = time.Hour
+	o.DisableIndex = true
+	s := openTest(t, "/s", o)
+	defer s.Close()
+	set(t, s, "a", "1")
+	if last, _ := s.LastCommitted(); last != 1 {
+		t.Fatalf("last %d", last)
+	}
+	if err := s.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	set(t, s, "b", "2") // acknowledged, not synced
+	c := m.CrashClone(nil)
+	cs := openTest(t, "/s", crashOptions(c))
+	defer cs.Close()
+	if last, _ := cs.LastCommitted(); last != 1 {
+		t.Fatalf("after a crash the synced tx only must be there: last %d", last)
+	}
+}
