@@ -137,10 +137,15 @@ func LoadServerSigningPubKey(path string) (*ecdsa.PublicKey, error) {
 	return k, nil
 }
 
-// Target is "address:port", the form used for dialing and for the
-// identity file name.
+// Target is "address:port", the form used for dialing.
 func (o Options) Target() string {
 	return net.JoinHostPort(o.Address, strconv.Itoa(o.Port))
+}
+
+// identityAddress is "address:port" written as immudb's client writes it
+// (no brackets around IPv6), the key of the identity file.
+func (o Options) identityAddress() string {
+	return o.Address + ":" + strconv.Itoa(o.Port)
 }
 
 // Validate reports options that cannot work.

@@ -32,7 +32,7 @@ func (c *Client) withTrustedState(ctx context.Context, fn verifiedFunc) error {
 	if uuid == "" {
 		return ErrNoServerUUID
 	}
-	if err := c.store.CheckIdentity(uuid, c.opts.Target()); err != nil {
+	if err := c.store.CheckIdentity(uuid, c.opts.identityAddress()); err != nil {
 		return err
 	}
 	unlock, err := c.store.Lock(uuid)
