@@ -34,7 +34,7 @@ type env struct {
 
 // startServer runs a server with a fresh signing key on 127.0.0.1:0 in a
 // temp dir; it is stopped when the test ends.
-func startServer(t *testing.T, mutate func(*server.Options)) *env {
+func startServer(t testing.TB, mutate func(*server.Options)) *env {
 	t.Helper()
 	dir := t.TempDir()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -62,7 +62,7 @@ func startServer(t *testing.T, mutate func(*server.Options)) *env {
 	return e
 }
 
-func (e *env) start(t *testing.T, opts server.Options) {
+func (e *env) start(t testing.TB, opts server.Options) {
 	t.Helper()
 	srv, err := server.New(opts)
 	if err != nil {
@@ -80,7 +80,7 @@ func (e *env) start(t *testing.T, opts server.Options) {
 }
 
 // stop closes the client and stops the server (idempotent).
-func (e *env) stop(t *testing.T) {
+func (e *env) stop(t testing.TB) {
 	t.Helper()
 	_ = e.conn.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -90,7 +90,7 @@ func (e *env) stop(t *testing.T) {
 	}
 }
 
-func callCtx(t *testing.T) context.Context {
+func callCtx(t testing.TB) context.Context {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
@@ -105,7 +105,7 @@ func withToken(ctx context.Context, tok string) context.Context {
 	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tok)
 }
 
-func (e *env) session(t *testing.T, user, pw, db string) context.Context {
+func (e *env) session(t testing.TB, user, pw, db string) context.Context {
 	t.Helper()
 	r, err := e.cli.OpenSession(callCtx(t), &schema.OpenSessionRequest{Username: []byte(user), Password: []byte(pw), DatabaseName: db})
 	if err != nil {
@@ -123,4 +123,10 @@ func (e *env) optsForRestart() server.Options {
 	opts.BcryptCost = bcrypt.MinCost
 	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	return opts
+}
+
+// startBenchServer is startServer for benchmarks (synced, as by default).
+func startBenchServer(b *testing.B) *env {
+	b.Helper()
+	return startServer(b, nil)
 }
