@@ -2,6 +2,7 @@ package client
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -327,5 +328,69 @@ func TestConcurrentOpenSession(t *testing.T) {
 	}
 	if c.CurrentDatabase() != "defaultdb" {
 		t.Fatalf("default database %q", c.CurrentDatabase())
+	}
+}
+
+// TestOpenSessionRefusals: a session without server UUID, or with another
+// UUID than the one the server already announced, is closed and refused.
+func TestOpenSessionRefusals(t *testing.T) {
+	var respUUID atomic.Value
+	var closed atomic.Int32
+	f := newFakeServer(t, "uuid-h", func(m string, md metadata.MD, _ proto.Message) (proto.Message, error) {
+		switch m {
+		case "OpenSession":
+			return &schema.OpenSessionResponse{SessionID: "s1", ServerUUID: respUUID.Load().(string)}, nil
+		case "CloseSession":
+			if got := md.Get(MetaSessionID); len(got) == 1 && got[0] == "s1" {
+				closed.Add(1)
+			}
+			return &emptyMsg{}, nil
+		case "Health":
+			return &schema.HealthResponse{Status: true}, nil
+		}
+		return nil, unexpected(m)
+	})
+	ctx := testCtx(t)
+	f.setUUID("")
+	respUUID.Store("")
+	c := testClient(t, f, nil)
+	if err := c.OpenSession(ctx, []byte("u"), []byte("p"), "defaultdb"); !errors.Is(err, ErrNoServerUUID) {
+		t.Fatalf("no UUID: %v", err)
+	}
+	f.setUUID("uuid-h")
+	if _, err := c.Health(ctx); err != nil || c.ServerUUID() != "uuid-h" {
+		t.Fatalf("Health: %v, uuid %q", err, c.ServerUUID())
+	}
+	respUUID.Store("uuid-other")
+	if err := c.OpenSession(ctx, []byte("u"), []byte("p"), "defaultdb"); !errors.Is(err, ErrServerIdentityChanged) {
+		t.Fatalf("other UUID: %v", err)
+	}
+	if closed.Load() != 2 || c.IsConnected() {
+		t.Fatalf("refused sessions closed %d times, connected %v", closed.Load(), c.IsConnected())
+	}
+}
+
+func TestTokenAndKeyFile(t *testing.T) {
+	f := newFakeServer(t, "u", func(m string, _ metadata.MD, _ proto.Message) (proto.Message, error) { return nil, unexpected(m) })
+	c := testClient(t, f, nil)
+	c.SetToken("tok", "db1")
+	if c.Token() != "tok" || c.CurrentDatabase() != "db1" || !c.IsConnected() {
+		t.Fatal("SetToken")
+	}
+	var sv signedVectors
+	readVectors(t, "signed_state.json", &sv)
+	p := t.TempDir() + "/pub.pem"
+	if err := os.WriteFile(p, []byte(sv.PublicKeyPem), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	k, err := LoadServerSigningPubKey(p)
+	if err != nil || !k.Equal(testPubKey(t)) {
+		t.Fatalf("LoadServerSigningPubKey: %v", err)
+	}
+	if err := os.WriteFile(p, []byte("not a key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadServerSigningPubKey(p); err == nil {
+		t.Fatal("garbage key accepted")
 	}
 }
