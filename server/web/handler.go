@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc"
 
 	"github.com/attestdb/attestdb/api/gateway"
@@ -25,7 +26,11 @@ func NewHandler(ctx context.Context, conn grpc.ClientConnInterface) (http.Handle
 	if conn == nil {
 		return nil, ErrNoConn
 	}
-	gw := gateway.NewServeMux()
+	// Keys in paths are base64: with the default unescaping a key whose
+	// encoding holds "/" (sent as %2F) would split the path and miss its
+	// route; this mode keeps %2F inside the segment and decodes it after
+	// matching. URL-safe base64 works either way.
+	gw := gateway.NewServeMux(runtime.WithUnescapingMode(runtime.UnescapingModeAllExceptReserved))
 	if err := gateway.Register(ctx, gw, conn); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}

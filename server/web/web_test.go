@@ -377,3 +377,33 @@ func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
 	pool.AddCert(leaf)
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
 }
+
+// Keys travel base64 in GET paths; every way a client may write one that
+// holds "/" or "+" must reach the same key.
+func TestKeyInPath(t *testing.T) {
+	f := startFront(t, nil)
+	bearer := []string{"Authorization", "Bearer " + fakeToken}
+	key := "\xff\xff\xfe" // standard base64 "///+", URL-safe "___-"
+	if r := f.do(t, "POST", "/api/db/set", `{"KVs":[{"key":"`+b64(key)+`","value":"`+b64("v")+`"}]}`, bearer...); r.code != 200 {
+		t.Fatalf("set: %d %s", r.code, r.body)
+	}
+	for _, c := range []struct {
+		name, seg string
+		code      int
+	}{
+		{"escaped slash", "%2F%2F%2F+", 200},
+		{"all escaped", "%2F%2F%2F%2B", 200},
+		{"url-safe", "___-", 200},
+		{"raw slashes split the path", "///+", 400},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := f.do(t, "GET", "/api/db/get/"+c.seg, "", bearer...)
+			if r.code != c.code {
+				t.Fatalf("GET %s: %d %s", c.seg, r.code, r.body)
+			}
+			if c.code == 200 {
+				wantFields(t, c.name, r.json(t), map[string]any{"key": b64(key), "value": b64("v")})
+			}
+		})
+	}
+}
