@@ -125,7 +125,14 @@ func TestErrorTexts(t *testing.T) {
 			_, err := d.Get(bg, &schema.KeyRequest{Key: []byte("a"), AtTx: 1, SinceTx: 1})
 			return err
 		},
-			"illegal arguments: atTx cannot be combined with sinceTx or atRevision"},
+			"illegal arguments"},
+		{"atTx with atRevision", func() error {
+			_, err := d.Get(bg, &schema.KeyRequest{Key: []byte("a"), AtTx: 1, AtRevision: 1})
+			return err
+		},
+			"illegal arguments"},
+		{"get atTx beyond last", func() error { _, err := d.Get(bg, &schema.KeyRequest{Key: []byte("a"), AtTx: 99}); return err }, "tx not found"},
+		{"set no entries", func() error { _, err := d.Set(bg, &schema.SetRequest{}); return err }, "no entries provided"},
 		{"verifiableGet proveSinceTx", func() error {
 			_, err := d.VerifiableGet(bg, &schema.VerifiableGetRequest{KeyRequest: &schema.KeyRequest{Key: []byte("a")}, ProveSinceTx: 99})
 			return err

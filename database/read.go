@@ -141,7 +141,7 @@ func (d *DB) get(ctx context.Context, req *schema.KeyRequest) (*schema.Entry, er
 		return nil, ErrIllegalArguments
 	}
 	if req.AtTx > 0 && (req.SinceTx > 0 || req.AtRevision != 0) {
-		return nil, fmt.Errorf("%w: atTx cannot be combined with sinceTx or atRevision", ErrIllegalArguments)
+		return nil, ErrIllegalArguments
 	}
 	if _, err := d.checkSinceTx(req.SinceTx); err != nil {
 		return nil, err
