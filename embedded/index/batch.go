@@ -202,6 +202,8 @@ func (ix *Index) applyEntries(s *batchState) error {
 		case ix.filterReady && !ix.filter.mayContain(e.hash):
 			e.rev = 1 // never seen: no lookup needed
 			ix.filter.add(e.hash)
+		case ix.revCache.lookup(e.hash, s.arena[e.keyOff:e.keyEnd], &e.rev):
+			e.rev++ // an update of a recently written key
 		default:
 			if it == nil {
 				var err error
@@ -259,6 +261,11 @@ func (ix *Index) applyEntries(s *batchState) error {
 	}
 	if err := pb.Commit(pebble.NoSync); err != nil {
 		return fmt.Errorf("index: apply: commit: %w", err)
+	}
+	// Only committed revisions may be remembered.
+	for i := range s.entries {
+		e := &s.entries[i]
+		ix.revCache.store(e.hash, s.arena[e.keyOff:e.keyEnd], e.rev)
 	}
 	return nil
 }

@@ -71,6 +71,33 @@ func BenchmarkApply(b *testing.B) {
 	b.Run("1000x1tx", func(b *testing.B) { benchmarkApply(b, 1000, 1, false) })
 	b.Run("1x1000tx", func(b *testing.B) { benchmarkApply(b, 1, 1000, false) })
 	b.Run("update", func(b *testing.B) { benchmarkApply(b, 1000, 1, true) })
+	b.Run("hot10k", func(b *testing.B) { benchmarkHot(b, 10_000) })
+}
+
+// benchmarkHot updates a working set of hot keys again and again (served
+// by the revision cache after the first round).
+func benchmarkHot(b *testing.B, hot int) {
+	ix := openTest(b, b.TempDir())
+	defer ix.Close()
+	key := make([]byte, 32)
+	bt := ix.NewBatch()
+	defer bt.Close()
+	b.ReportAllocs()
+	b.ResetTimer()
+	tx := ix.IndexedUpTo()
+	for done := 0; done < b.N; {
+		for t := 0; t < 1000 && done < b.N; t++ {
+			tx++
+			bt.Begin(tx)
+			bt.Add(benchKey(key, uint64(done%hot)), benchPayload)
+			done++
+		}
+		if err := ix.Apply(bt); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "entries/s")
 }
 
 var loaded struct {
@@ -109,6 +136,7 @@ func loadedIndex(b *testing.B) *Index {
 			b.Fatal(err)
 		}
 	}
+	<-ix.buildDone // a key filter rebuild would compete with the readers
 	loaded.ix, loaded.dir, loaded.n = ix, dir, *benchKeys
 	return ix
 }

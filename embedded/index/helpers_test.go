@@ -15,7 +15,8 @@ type kv struct{ k, v string }
 
 func openTest(t testing.TB, dir string) *Index {
 	t.Helper()
-	ix, err := Open(Options{Dir: dir, MemTableSize: testMemTable, CacheSize: testCache})
+	ix, err := Open(Options{Dir: dir, MemTableSize: testMemTable, CacheSize: testCache,
+		Compress: os.Getenv("IX_COMPRESS") != ""})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}

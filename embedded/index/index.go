@@ -12,6 +12,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/sstable"
 )
 
 // Defaults for the zero values of Options.
@@ -31,6 +32,11 @@ type Options struct {
 	MemTableSize uint64
 	// MaxKeyLen bounds user keys; 0 = DefaultMaxKeyLen (1024).
 	MaxKeyLen int
+	// Compress stores sstable blocks Snappy-compressed. Off by default:
+	// uncompressed, a block-cache miss costs a read from the OS page cache
+	// instead of a decompression (random Gets ~1.5x faster measured), for
+	// about twice the disk space of this derived data.
+	Compress bool
 	// Logger receives Pebble's log output; nil = errors go to the standard
 	// log package, informational messages are dropped.
 	Logger pebble.Logger
@@ -67,6 +73,7 @@ type Index struct {
 	filterReady bool
 	buildStop   chan struct{} // closed by Close to stop the rebuild
 	buildDone   chan struct{} // closed when the rebuild goroutine ends
+	revCache    revCache      // latest revisions of recently written keys
 	encBuf      []byte
 	order       []int32
 	wmBuf       [8]byte
@@ -109,6 +116,9 @@ func Open(opts Options) (*Index, error) {
 	}
 	for i := range po.Levels {
 		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+		if !opts.Compress {
+			po.Levels[i].Compression = func() *sstable.CompressionProfile { return sstable.NoCompression }
+		}
 	}
 	db, err := pebble.Open(opts.Dir, po)
 	if err != nil {
