@@ -262,10 +262,13 @@ func (ix *Index) applyEntries(s *batchState) error {
 	if err := pb.Commit(pebble.NoSync); err != nil {
 		return fmt.Errorf("index: apply: commit: %w", err)
 	}
-	// Only committed revisions may be remembered.
+	// Only committed revisions may be remembered. Only updated keys are:
+	// a key updated once is likely to be updated again, and skipping new
+	// keys keeps the cache off the path that matters most for throughput.
 	for i := range s.entries {
-		e := &s.entries[i]
-		ix.revCache.store(e.hash, s.arena[e.keyOff:e.keyEnd], e.rev)
+		if e := &s.entries[i]; e.rev > 1 {
+			ix.revCache.store(e.hash, s.arena[e.keyOff:e.keyEnd], e.rev)
+		}
 	}
 	return nil
 }
