@@ -54,6 +54,9 @@ type Options struct {
 
 	MaxActiveDatabases int // --max-active-databases
 
+	ConsistencyCheck    bool          // --consistency-check: periodic re-verification
+	ConsistencyInterval time.Duration // 0 means DefaultConsistencyInterval
+
 	Logger  *slog.Logger // nil: slog.Default()
 	Version string       // "" means Version
 
@@ -77,6 +80,8 @@ func DefaultOptions(dir string) Options {
 		TokenExpiry:          auth.DefaultTokenExpiry,
 		GRPCReflection:       true,
 		MaxActiveDatabases:   DefaultMaxActiveDatabases,
+		ConsistencyCheck:     true,
+		ConsistencyInterval:  DefaultConsistencyInterval,
 	}
 }
 
@@ -102,6 +107,9 @@ func (o *Options) validate() error {
 	}
 	if o.MaxActiveDatabases == 0 {
 		o.MaxActiveDatabases = DefaultMaxActiveDatabases
+	}
+	if o.ConsistencyInterval <= 0 {
+		o.ConsistencyInterval = DefaultConsistencyInterval
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

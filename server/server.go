@@ -45,6 +45,7 @@ type Server struct {
 	sessions *session.Manager
 	dbs      Databases
 	signer   *ecdsa.PrivateKey
+	monitor  *consistencyMonitor // nil when the backend cannot verify
 
 	// singleDB: only defaultdb and the superuser existed at start and no
 	// database or user was created since; a Login token then selects
@@ -151,6 +152,9 @@ func newServer(opts Options, dbs Databases, users auth.UserStore) (s *Server, er
 	s.dbs = dbs
 	s.singleDB.Store(len(dbs.List()) <= 1 && s.users.Count() <= 1)
 
+	if c, ok := dbs.(integrityChecker); ok {
+		s.monitor = newConsistencyMonitor(s, c, opts.ConsistencyInterval)
+	}
 	if s.grpc, err = s.newGRPC(); err != nil {
 		return nil, err
 	}
@@ -253,6 +257,10 @@ func (s *Server) attach(lis net.Listener) error {
 	}
 	s.lis, s.serving = lis, true
 	s.sessions.Start()
+	if s.monitor != nil && s.opts.ConsistencyCheck {
+		s.monitor.started = true
+		go s.monitor.run()
+	}
 	s.log.Info("immudb server listening", "address", lis.Addr().String(), "uuid", s.uuidStr,
 		"tls", s.opts.TLSCertFile != "", "auth", s.opts.Auth)
 	if u, ok := s.users.Get(auth.SysAdminUsername); ok && s.opts.Auth {
@@ -285,6 +293,11 @@ func (s *Server) Stop(ctx context.Context) error {
 			<-done
 		}
 		s.sessions.Close()
+		if s.monitor != nil {
+			s.mu.Lock()
+			s.monitor.close()
+			s.mu.Unlock()
+		}
 		if err := s.dbs.Close(); err != nil {
 			s.stopErr = fmt.Errorf("closing databases: %w", err)
 		}
