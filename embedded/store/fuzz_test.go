@@ -111,20 +111,24 @@ func FuzzFormat(f *testing.F) {
 }
 
 func FuzzPayload(f *testing.F) {
-	f.Add(appendPayload(nil, []byte{0}, makePos(1, 77), 12))
-	f.Add(appendPayload(nil, proof.KVMetadata{HasExpiry: true, ExpiresAt: 5, NonIndexable: true}.Bytes(), 0, 0))
+	f.Add(appendPayload(nil, []byte{0}, makePos(1, 77), []byte("twelve bytes")))
+	f.Add(appendPayload(nil, []byte{0}, makePos(1, 77), make([]byte, inlineValueMax+1)))
+	f.Add(appendPayload(nil, proof.KVMetadata{HasExpiry: true, ExpiresAt: 5, NonIndexable: true}.Bytes(), 0, nil))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := decodePayload(b)
 		if err != nil {
 			return
 		}
-		if !bytes.Equal(appendPayload(nil, p.Md.Bytes(), p.ValuePos, p.VLen), b) {
-			// Non-canonical varints or metadata may decode; they must at
-			// least decode to the same thing again.
-			q, err := decodePayload(appendPayload(nil, p.Md.Bytes(), p.ValuePos, p.VLen))
-			if err != nil || q != p {
-				t.Fatal("payload does not round-trip")
-			}
+		if (p.Inline != nil || p.VLen == 0) != (p.VLen <= inlineValueMax) {
+			t.Fatalf("inline value of %d bytes for length %d", len(p.Inline), p.VLen)
+		}
+		value := p.Inline
+		if p.VLen > inlineValueMax {
+			value = make([]byte, p.VLen)
+		}
+		q, err := decodePayload(appendPayload(nil, p.Md.Bytes(), p.ValuePos, value))
+		if err != nil || q.Md != p.Md || q.ValuePos != p.ValuePos || q.VLen != p.VLen || string(q.Inline) != string(p.Inline) {
+			t.Fatalf("payload does not round-trip: %+v %+v %v", p, q, err)
 		}
 	})
 }

@@ -13,20 +13,29 @@ import (
 )
 
 // An index payload locates a version's value in the log and carries its KV
-// metadata (so deleted/expired versions are filtered without a log read):
+// metadata (so deleted/expired versions are filtered without a log read);
+// values of at most inlineValueMax bytes are copied into it, so reading
+// them needs no log access:
 //
-//	u8 mdLen ‖ kvMetadata ‖ uvarint(value log position) ‖ uvarint(value length)
-func appendPayload(dst, md []byte, valuePos uint64, vLen int) []byte {
+//	u8 mdLen ‖ kvMetadata ‖ uvarint(value log position) ‖ uvarint(value length) ‖ [value]
+const inlineValueMax = 64
+
+func appendPayload(dst, md []byte, valuePos uint64, value []byte) []byte {
 	dst = append(dst, byte(len(md)))
 	dst = append(dst, md...)
 	dst = binary.AppendUvarint(dst, valuePos)
-	return binary.AppendUvarint(dst, uint64(vLen))
+	dst = binary.AppendUvarint(dst, uint64(len(value)))
+	if len(value) <= inlineValueMax {
+		dst = append(dst, value...)
+	}
+	return dst
 }
 
 type payload struct {
 	Md       proof.KVMetadata
 	ValuePos uint64
 	VLen     int
+	Inline   []byte // the value when VLen ≤ inlineValueMax (aliases the payload)
 }
 
 func decodePayload(b []byte) (payload, error) {
@@ -44,10 +53,18 @@ func decodePayload(b []byte) (payload, error) {
 		return payload{}, fmt.Errorf("%w: index payload position", ErrCorruptedData)
 	}
 	vl, m := binary.Uvarint(rest[n:])
-	if m <= 0 || n+m != len(rest) || vl > maxRecordLen {
+	if m <= 0 || vl > maxRecordLen {
 		return payload{}, fmt.Errorf("%w: index payload length", ErrCorruptedData)
 	}
-	return payload{Md: md, ValuePos: pos, VLen: int(vl)}, nil
+	p := payload{Md: md, ValuePos: pos, VLen: int(vl)}
+	tail := rest[n+m:]
+	switch {
+	case vl <= inlineValueMax && len(tail) == int(vl):
+		p.Inline = tail
+	case len(tail) != 0 || vl <= inlineValueMax:
+		return payload{}, fmt.Errorf("%w: index payload value", ErrCorruptedData)
+	}
+	return p, nil
 }
 
 // indexer applies committed txs to the key index, in batches, reading
@@ -171,7 +188,7 @@ func (s *Store) indexRange(ix *index.Index, from, to uint64) error {
 						continue
 					}
 				}
-				pl = appendPayload(pl[:0], re.Md, pos+uint64(re.ValueOff), len(re.Value))
+				pl = appendPayload(pl[:0], re.Md, pos+uint64(re.ValueOff), re.Value)
 				b.Add(re.Key, pl)
 			}
 			entries += len(ents)

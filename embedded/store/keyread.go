@@ -53,9 +53,12 @@ func (s *Store) version(key []byte, v index.Version, filter bool, now int64) (*K
 	if filter && isGone(pl.Md, now) {
 		return nil, ErrKeyNotFound
 	}
-	val, err := s.ReadValueAt(pl.ValuePos, pl.VLen)
-	if err != nil {
-		return nil, err
+	// Scan payloads are only valid until the iterator moves: copy.
+	val := append([]byte(nil), pl.Inline...)
+	if pl.Inline == nil {
+		if val, err = s.ReadValueAt(pl.ValuePos, pl.VLen); err != nil {
+			return nil, err
+		}
 	}
 	return &KeyValue{Key: key, TxID: v.TxID, Revision: v.Revision, Metadata: pl.Md, Value: val}, nil
 }
