@@ -121,8 +121,11 @@ func TestValidateTable(t *testing.T) {
 func TestRunErrorIsExitCode1(t *testing.T) {
 	t.Chdir(t.TempDir())
 	var stderr bytes.Buffer
-	code := Main(nil, &bytes.Buffer{}, &stderr, nil) // the placeholder
-	if code != 1 || strings.TrimSpace(stderr.String()) != "immudb: server not built yet" {
+	failing := func(context.Context, Config) error {
+		return errors.New("listening on 0.0.0.0:3322: address already in use")
+	}
+	code := Main(nil, &bytes.Buffer{}, &stderr, failing)
+	if code != 1 || strings.TrimSpace(stderr.String()) != "immudb: listening on 0.0.0.0:3322: address already in use" {
 		t.Fatalf("exit %d stderr %q", code, stderr.String())
 	}
 	// Cancellation is a clean stop.

@@ -13,9 +13,9 @@
 // none. Values are parsed strictly: `IMMUDB_PORT=abc` is an error, never a
 // silent zero.
 //
-// The server itself is started through RunServer(ctx, cfg), which for now is
-// a placeholder returning ErrServerNotBuilt; the server package will take
-// its place. ctx is cancelled on SIGINT/SIGTERM.
+// The server itself is started through RunServer(ctx, cfg), which maps the
+// Config onto server.Options, serves until ctx is cancelled (SIGINT/SIGTERM)
+// and then stops gracefully, closing every database.
 //
 // The hidden --print-config flag prints the effective configuration (TOML
 // or JSON, admin password redacted) and exits; operators can use it to see
