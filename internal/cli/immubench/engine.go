@@ -38,6 +38,7 @@ type engineConfig struct {
 	keep         bool
 	cpuProfile   string
 	noIndex      bool
+	reopen       bool
 }
 
 func newEngineCommand() *cobra.Command {
@@ -64,6 +65,7 @@ func newEngineCommand() *cobra.Command {
 	f.BoolVar(&c.keep, "keep", false, "keep the temporary directory")
 	f.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the measured phase")
 	f.BoolVar(&c.noIndex, "no-index", false, "open the store without the key index")
+	f.BoolVar(&c.reopen, "reopen", false, "after the workload, close and time a reopen (printed before the summary)")
 	return cmd
 }
 
@@ -105,7 +107,7 @@ func runEngine(out io.Writer, c engineConfig) error {
 	if err != nil {
 		return err
 	}
-	defer s.Close()
+	defer func() { s.Close() }()
 	fmt.Fprintf(out, "dir=%s synced=%v key-size=%d value-size=%d entries-per-tx=%d\n", dir, c.synced, c.keySize, c.valueSize, c.entriesPerTx)
 
 	var work func(w int, lat *[]time.Duration) (entries uint64, err error)
@@ -169,6 +171,17 @@ func runEngine(out io.Writer, c engineConfig) error {
 	ops := float64(len(all)) / elapsed.Seconds()
 	eps := float64(total.Load()) / elapsed.Seconds()
 	fmt.Fprintf(out, "elapsed=%v ops=%d entries=%d\n", elapsed.Round(time.Millisecond), len(all), total.Load())
+	if c.reopen {
+		if err := s.Close(); err != nil {
+			return err
+		}
+		t0 := time.Now()
+		if s, err = store.Open(dir, &opts); err != nil {
+			return err
+		}
+		last, _ := s.LastCommitted()
+		fmt.Fprintf(out, "reopen=%v txs=%d\n", time.Since(t0).Round(time.Microsecond), last)
+	}
 	fmt.Fprintf(out, "workload=%s concurrency=%d ops/s=%.0f entries/s=%.0f p50=%v p99=%v\n",
 		c.workload, c.concurrency, ops, eps, pct(0.50), pct(0.99))
 	return nil
