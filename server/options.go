@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"time"
 
+	"google.golang.org/grpc"
+
 	"github.com/attestdb/attestdb/server/auth"
 	"github.com/attestdb/attestdb/server/session"
 )
@@ -56,6 +58,12 @@ type Options struct {
 
 	ConsistencyCheck    bool          // --consistency-check: periodic re-verification
 	ConsistencyInterval time.Duration // 0 means DefaultConsistencyInterval
+
+	// UnaryInterceptors and StreamInterceptors run before the server's own
+	// (outermost first), so they see every call, refused ones included:
+	// e.g. the metrics interceptors of server/metrics.
+	UnaryInterceptors  []grpc.UnaryServerInterceptor
+	StreamInterceptors []grpc.StreamServerInterceptor
 
 	Logger  *slog.Logger // nil: slog.Default()
 	Version string       // "" means Version

@@ -163,10 +163,12 @@ func newServer(opts Options, dbs Databases, users auth.UserStore) (s *Server, er
 
 // newGRPC builds the grpc.Server with our interceptors and services.
 func (s *Server) newGRPC() (*grpc.Server, error) {
+	unary := append(append([]grpc.UnaryServerInterceptor(nil), s.opts.UnaryInterceptors...), s.unaryInterceptor)
+	stream := append(append([]grpc.StreamServerInterceptor(nil), s.opts.StreamInterceptors...), s.streamInterceptor)
 	gopts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(s.opts.MaxRecvMsgSize),
-		grpc.ChainUnaryInterceptor(s.unaryInterceptor),
-		grpc.ChainStreamInterceptor(s.streamInterceptor),
+		grpc.ChainUnaryInterceptor(unary...),
+		grpc.ChainStreamInterceptor(stream...),
 	}
 	if s.opts.TLSCertFile != "" {
 		tc, err := s.tlsConfig()
@@ -204,6 +206,10 @@ func (s *Server) tlsConfig() (*tls.Config, error) {
 	}
 	return tc, nil
 }
+
+// GRPCServer returns the underlying grpc.Server, e.g. to initialise
+// per-method metrics. Do not register services or stop it directly.
+func (s *Server) GRPCServer() *grpc.Server { return s.grpc }
 
 // UUID returns the server identity sent as the immudb-uuid header.
 func (s *Server) UUID() string { return s.uuidStr }
