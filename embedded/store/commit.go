@@ -452,7 +452,7 @@ func (s *Store) syncer() {
 
 // syncWritten fsyncs the segment last written, without holding syncMu so
 // the committer keeps writing meanwhile (a rollover syncs the previous
-// segment itself, under syncMu).
+// segment itself, under syncMu). Used by the syncer and the flusher.
 func (s *Store) syncWritten() error {
 	s.syncMu.Lock()
 	seg, written := s.dirtySeg, s.written.Load()
@@ -469,6 +469,12 @@ func (s *Store) syncWritten() error {
 	}
 	if s.durable.Load() < written {
 		s.durable.Store(written)
+	}
+	if !s.opts.Synced {
+		select { // the indexer only indexes durable txs in this mode
+		case s.idxNotify <- struct{}{}:
+		default:
+		}
 	}
 	return nil
 }
@@ -604,9 +610,7 @@ func (s *Store) flusher() {
 			return
 		case <-t.C:
 			if s.durable.Load() < s.written.Load() {
-				s.syncMu.Lock()
-				_ = s.syncLog() // a failure marks the store broken
-				s.syncMu.Unlock()
+				_ = s.syncWritten() // a failure marks the store broken
 			}
 		}
 	}
