@@ -3,7 +3,11 @@ package metrics
 import (
 	"context"
 	"net"
+	"net/netip"
 	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
@@ -18,8 +22,17 @@ const forwardedFor = "x-forwarded-for"
 // first, so calls rejected by later interceptors (auth) are counted too.
 func (m *Metrics) UnaryInterceptor() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		m.observeClient(ctx)
-		return m.unary(ctx, req, info, handler)
+		start := time.Now()
+		m.observeClient(ctx, start)
+		s := m.grpc.series(info.FullMethod, typeUnary)
+		s.started.Inc()
+		s.received.Inc()
+		resp, err := handler(ctx, req)
+		if err == nil {
+			s.sent.Inc()
+		}
+		s.done(err, start)
+		return resp, err
 	}
 }
 
@@ -27,19 +40,38 @@ func (m *Metrics) UnaryInterceptor() grpc.UnaryServerInterceptor {
 // stream, the histogram measuring the whole stream.
 func (m *Metrics) StreamInterceptor() grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		m.observeClient(ss.Context())
-		return m.stream(srv, ss, info, handler)
+		start := time.Now()
+		m.observeClient(ss.Context(), start)
+		s := m.grpc.series(info.FullMethod, streamType(info.IsClientStream, info.IsServerStream))
+		s.started.Inc()
+		err := handler(srv, &countingStream{ServerStream: ss, s: s})
+		s.done(err, start)
+		return err
 	}
 }
 
+// clientSeries are the two series of one client IP, resolved once.
+type clientSeries struct {
+	rpcs     prometheus.Counter
+	lastSeen prometheus.Gauge
+}
+
 // observeClient bumps the per-client counter and last-seen time.
-func (m *Metrics) observeClient(ctx context.Context) {
+func (m *Metrics) observeClient(ctx context.Context, now time.Time) {
 	ip := clientIP(ctx)
 	if ip == "" {
 		return
 	}
-	m.rpcs.WithLabelValues(ip).Inc()
-	m.lastSeen.WithLabelValues(ip).SetToCurrentTime()
+	v, ok := m.clients.Load(ip)
+	if !ok {
+		v, _ = m.clients.LoadOrStore(ip, &clientSeries{
+			rpcs:     m.rpcs.WithLabelValues(ip),
+			lastSeen: m.lastSeen.WithLabelValues(ip),
+		})
+	}
+	c := v.(*clientSeries)
+	c.rpcs.Inc()
+	c.lastSeen.Set(float64(now.UnixNano()) / 1e9)
 }
 
 // clientIP is the caller's IP without port. A call arriving from loopback
@@ -53,8 +85,8 @@ func clientIP(ctx context.Context) string {
 		return ""
 	}
 	host := hostOf(p.Addr.String())
-	ip := net.ParseIP(host)
-	if ip == nil || ip.IsLoopback() {
+	ip, err := netip.ParseAddr(host)
+	if err != nil || ip.IsLoopback() {
 		if fwd := lastForwarded(ctx); fwd != "" {
 			return fwd
 		}
@@ -83,7 +115,7 @@ func lastForwarded(ctx context.Context) string {
 	list := vals[len(vals)-1]
 	last := strings.TrimSpace(list[strings.LastIndexByte(list, ',')+1:])
 	last = hostOf(last)
-	if net.ParseIP(last) == nil {
+	if _, err := netip.ParseAddr(last); err != nil {
 		return ""
 	}
 	return last

@@ -1,9 +1,9 @@
 package metrics
 
 import (
+	"sync"
 	"time"
 
-	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"google.golang.org/grpc"
@@ -29,9 +29,8 @@ type Metrics struct {
 	reg      *prometheus.Registry
 	rpcs     *prometheus.CounterVec
 	lastSeen *prometheus.GaugeVec
-	grpc     *grpcprom.ServerMetrics
-	unary    grpc.UnaryServerInterceptor
-	stream   grpc.StreamServerInterceptor
+	grpc     *grpcMetrics
+	clients  sync.Map // ip -> *clientSeries
 }
 
 // New builds the metric families on a fresh registry.
@@ -59,19 +58,14 @@ func New(opts Options) *Metrics {
 		Help:      "Server uptime in hours.",
 	}, func() float64 { return time.Since(start).Hours() })
 
-	var gopts []grpcprom.ServerMetricsOption
-	if !opts.NoHistograms {
-		gopts = append(gopts, grpcprom.WithServerHandlingTimeHistogram())
-	}
-	m.grpc = grpcprom.NewServerMetrics(gopts...)
-	m.unary = m.grpc.UnaryServerInterceptor()
-	m.stream = m.grpc.StreamServerInterceptor()
+	m.grpc = newGRPCMetrics(!opts.NoHistograms)
 
 	m.reg.MustRegister(
-		m.rpcs, m.lastSeen, uptime, m.grpc,
+		m.rpcs, m.lastSeen, uptime,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
+	m.reg.MustRegister(m.grpc.collectors()...)
 	if opts.Stats != nil {
 		m.reg.MustRegister(newDBCollector(opts.Stats))
 	}
@@ -84,4 +78,4 @@ func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 // InitializeMethods pre-creates the grpc_server_* series of every method
 // registered on s with zero values, so dashboards see all methods from the
 // first scrape. Call it after the services are registered; it is optional.
-func (m *Metrics) InitializeMethods(s *grpc.Server) { m.grpc.InitializeMetrics(s) }
+func (m *Metrics) InitializeMethods(s *grpc.Server) { m.grpc.initialize(s) }

@@ -111,12 +111,20 @@ func (h *harness) scrape(t *testing.T) map[string]*dto.MetricFamily {
 // find returns the metric of family name whose labels include want.
 func find(t *testing.T, fams map[string]*dto.MetricFamily, name string, want map[string]string) *dto.Metric {
 	t.Helper()
-	f, ok := fams[name]
-	if !ok {
+	if _, ok := fams[name]; !ok {
 		t.Fatalf("family %s missing", name)
 	}
+	m := lookup(fams, name, want)
+	if m == nil {
+		t.Fatalf("family %s has no series with labels %v", name, want)
+	}
+	return m
+}
+
+// lookup is find without failing: nil when there is no such series.
+func lookup(fams map[string]*dto.MetricFamily, name string, want map[string]string) *dto.Metric {
 next:
-	for _, m := range f.GetMetric() {
+	for _, m := range fams[name].GetMetric() {
 		have := map[string]string{}
 		for _, l := range m.GetLabel() {
 			have[l.GetName()] = l.GetValue()
@@ -128,7 +136,6 @@ next:
 		}
 		return m
 	}
-	t.Fatalf("family %s has no series with labels %v", name, want)
 	return nil
 }
 
@@ -166,8 +173,10 @@ func TestScrapeAfterCalls(t *testing.T) {
 	var fams map[string]*dto.MetricFamily
 	for deadline := time.Now().Add(5 * time.Second); ; {
 		fams = h.scrape(t)
-		m := find(t, fams, "grpc_server_handled_total", map[string]string{"grpc_method": "Watch"})
-		if m.GetCounter().GetValue() == 1 || time.Now().After(deadline) {
+		h := lookup(fams, "grpc_server_handling_seconds", map[string]string{"grpc_method": "Watch"})
+		if (h.GetHistogram().GetSampleCount() == 1 &&
+			lookup(fams, "grpc_server_handled_total", map[string]string{"grpc_method": "Watch"}) != nil) ||
+			time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -212,7 +221,31 @@ func TestScrapeAfterCalls(t *testing.T) {
 	find(t, fams, "grpc_server_handled_total", map[string]string{
 		"grpc_method": "Check", "grpc_code": "NotFound",
 	})
-	find(t, fams, "grpc_server_handling_seconds", map[string]string{"grpc_type": "server_stream", "grpc_method": "Watch"})
+	watch := map[string]string{"grpc_type": "server_stream", "grpc_service": "grpc.health.v1.Health", "grpc_method": "Watch"}
+	if got := find(t, fams, "grpc_server_handling_seconds", watch).GetHistogram().GetSampleCount(); got != 1 {
+		t.Errorf("Watch histogram count = %d, want 1", got)
+	}
+	for _, c := range []struct {
+		family string
+		want   float64
+	}{
+		{"grpc_server_started_total", 1},
+		{"grpc_server_msg_received_total", 1},
+	} {
+		if got := find(t, fams, c.family, watch).GetCounter().GetValue(); got != c.want {
+			t.Errorf("%s{Watch} = %v, want %v", c.family, got, c.want)
+		}
+	}
+	if got := find(t, fams, "grpc_server_msg_sent_total", watch).GetCounter().GetValue(); got < 1 {
+		t.Errorf("Watch sent %v messages, want >= 1", got)
+	}
+	if got := find(t, fams, "grpc_server_handled_total", map[string]string{"grpc_method": "Check", "grpc_code": "OK"}).GetCounter().GetValue(); got != calls {
+		t.Errorf("Check handled OK = %v, want %d", got, calls)
+	}
+	// Calls only started so far (InitializeMethods) have zero series.
+	if got := find(t, fams, "grpc_server_started_total", map[string]string{"grpc_method": "List"}).GetCounter().GetValue(); got != 0 {
+		t.Errorf("List started = %v, want 0", got)
+	}
 	// immuadmin stats reads the Go runtime's memstats.
 	for _, name := range []string{"go_memstats_sys_bytes", "go_memstats_heap_alloc_bytes", "go_memstats_heap_inuse_bytes"} {
 		if _, ok := fams[name]; !ok {
