@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -13,6 +14,9 @@ import (
 
 //go:embed assets/index.html assets/docs.html assets/docs.js assets/swagger-ui
 var assets embed.FS
+
+// errNotObject: an OpenAPI document must be a JSON object.
+var errNotObject = errors.New("not a JSON object")
 
 var (
 	indexPage = mustAsset("assets/index.html")
@@ -54,6 +58,9 @@ func withBasePath(doc []byte, base string) ([]byte, error) {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(doc, &m); err != nil {
 		return nil, fmt.Errorf("web: embedded OpenAPI document: %w", err)
+	}
+	if m == nil { // the document was JSON null
+		return nil, fmt.Errorf("web: embedded OpenAPI document: %w", errNotObject)
 	}
 	if _, ok := m["basePath"]; ok {
 		return doc, nil
