@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"hash/maphash"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -47,6 +48,9 @@ func putRequest(r *request) {
 	r.md, r.preconds, r.err, r.hdr = proof.TxMetadata{}, nil, nil, proof.TxHeader{}
 	requestPool.Put(r)
 }
+
+// maxTxBodyLen keeps a record's length within its u32 frame field.
+const maxTxBodyLen = math.MaxUint32 - frameLen - proof.MaxTxHeaderLen
 
 // prepare validates the tx and fills in everything but the header.
 func (s *Store) prepare(r *request, req *TxRequest, allowEmpty bool) error {
@@ -109,6 +113,9 @@ func (s *Store) prepare(r *request, req *TxRequest, allowEmpty bool) error {
 		r.digests[i] = d
 	}
 	r.body = body
+	if len(body) > maxTxBodyLen {
+		return fmt.Errorf("%w: tx of %d bytes exceeds the %d-byte record limit", ErrIllegalArguments, len(body), maxTxBodyLen)
+	}
 	if n > 1 && cap(r.scratch) < n {
 		r.scratch = make([]proof.Hash, n)
 	}
