@@ -94,6 +94,9 @@ func (s *Store) prepare(r *request, req *TxRequest, allowEmpty bool) error {
 		}
 		size += entryLen(len(e.Key), proof.MaxKVMetadataLen, len(e.Value))
 	}
+	if size > maxTxBodyLen { // checked on the upper bound, before allocating
+		return fmt.Errorf("%w: tx of up to %d bytes exceeds the %d-byte record limit", ErrIllegalArguments, size, maxTxBodyLen)
+	}
 	if err := r.checkDuplicates(req.Entries); err != nil {
 		return err
 	}
@@ -113,9 +116,6 @@ func (s *Store) prepare(r *request, req *TxRequest, allowEmpty bool) error {
 		r.digests[i] = d
 	}
 	r.body = body
-	if len(body) > maxTxBodyLen {
-		return fmt.Errorf("%w: tx of %d bytes exceeds the %d-byte record limit", ErrIllegalArguments, len(body), maxTxBodyLen)
-	}
 	if n > 1 && cap(r.scratch) < n {
 		r.scratch = make([]proof.Hash, n)
 	}
