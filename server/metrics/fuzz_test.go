@@ -2,7 +2,7 @@ package metrics
 
 import (
 	"context"
-	"net"
+	"net/netip"
 	"testing"
 
 	"google.golang.org/grpc/metadata"
@@ -26,10 +26,10 @@ func FuzzClientIP(f *testing.F) {
 		if got == host {
 			return
 		}
-		if net.ParseIP(got) == nil {
+		if _, err := netip.ParseAddr(got); err != nil {
 			t.Fatalf("clientIP(%q, %q) = %q: neither the peer nor an IP", addr, fwd, got)
 		}
-		if ip := net.ParseIP(host); ip != nil && !ip.IsLoopback() {
+		if ip, err := netip.ParseAddr(host); err == nil && !ip.IsLoopback() {
 			t.Fatalf("remote peer %q replaced by forwarded %q", addr, got)
 		}
 	})
