@@ -1,0 +1,23 @@
+// Package immuclient is the immuclient command line program: a client of
+// attestdb (and of any immudb v1.11 compatible server) built only on package
+// client, with immudb's immuclient command names, flags and output.
+//
+// What it owns:
+//   - root.go: Main, the cobra command tree, global flags, viper config
+//     (immuclient.toml, IMMUCLIENT_* environment variables).
+//   - tokenfile.go: the token file, immudb's layout u64be(len(db)) ‖ db ‖ token.
+//   - session.go: one connection per command (Health check, token from the
+//     file) and the automatic re-login and retry on `not logged in`,
+//     `token has expired` and `please select a database first`.
+//   - output.go: text output shaped like immudb's, and --output json.
+//   - cmd_*.go: the commands; shell.go: the interactive shell (`it`).
+//
+// Invariants: every failure reaches Main as an error, is printed as one
+// clear line (the server's own message for server errors) and gives exit
+// status 1; nothing panics on bad input. The CLI never imports server or
+// engine code.
+//
+// Locking: a command runs on one goroutine; the shell runs commands one
+// after the other on the same connection. State files are locked by package
+// client.
+package immuclient
