@@ -28,7 +28,7 @@ type front struct {
 	client *http.Client
 }
 
-func startGRPC(t *testing.T) string {
+func startGRPC(t testing.TB) string {
 	t.Helper()
 	gs := grpc.NewServer(grpc.ChainUnaryInterceptor(uuidInterceptor))
 	newFakeImmu().register(gs)
@@ -41,7 +41,7 @@ func startGRPC(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func startFront(t *testing.T, tlsConfig *tls.Config) *front {
+func startFront(t testing.TB, tlsConfig *tls.Config) *front {
 	t.Helper()
 	conn, err := Dial(startGRPC(t), nil)
 	if err != nil {
@@ -86,7 +86,7 @@ func (r reply) json(t *testing.T) map[string]any {
 	return m
 }
 
-func (f *front) do(t *testing.T, method, path, body string, headers ...string) reply {
+func (f *front) do(t testing.TB, method, path, body string, headers ...string) reply {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
