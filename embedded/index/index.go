@@ -221,14 +221,18 @@ func (ix *Index) Close() error {
 	close(ix.buildStop)
 	<-ix.buildDone
 	ferr := ix.db.Flush()
+	var serr error
 	if ferr == nil && ix.filterReady {
-		// Lets the next Open skip the key scan. Best effort: without it
-		// Open rebuilds the filter.
-		ferr = saveFilter(ix.dir, ix.filter, ix.indexed.Load())
+		// Lets the next Open skip the key scan. If this fails the index is
+		// still fine: the next Open rebuilds the filter.
+		serr = saveFilter(ix.dir, ix.filter, ix.indexed.Load())
 	}
 	cerr := ix.db.Close()
 	if ferr != nil {
 		return fmt.Errorf("index: flush on close: %w", ferr)
+	}
+	if serr != nil {
+		return fmt.Errorf("index: save key filter on close (the index is intact): %w", serr)
 	}
 	if cerr != nil {
 		return fmt.Errorf("index: close: %w", cerr)
