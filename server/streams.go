@@ -1,10 +1,10 @@
 package server
 
 import (
-	"errors"
-	"io"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 
 	"google.golang.org/grpc"
@@ -223,4 +223,3 @@ func (s *Server) readExecAll(r *msgReader) (*schema.ExecAllRequest, error) {
 		}
 	}
 }
-
