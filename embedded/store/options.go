@@ -25,7 +25,9 @@ const (
 // numeric field means its default, but the booleans and HeaderVersion are
 // taken as given.
 type Options struct {
-	// FS is the file system; nil means vfs.OS.
+	// FS is the file system of the log and derived files; nil means vfs.OS.
+	// The key index (Pebble) always uses the OS file system at dir/index:
+	// with another FS, use a real directory path or DisableIndex.
 	FS vfs.FS
 	// FileSize is the size of a log segment; a record larger than it gets a
 	// segment of its own.
