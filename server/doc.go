@@ -19,18 +19,32 @@
 //     (data rpcs, CurrentState), info.go (Health, ServerInfo,
 //     DatabaseHealth), admin_databases.go, admin_users.go. They select the
 //     caller's database and call the database layer, which owns semantics,
-//     proofs and error texts. signing.go signs CurrentState and every
-//     Verifiable* target state with --signingKey (HASHING.md §10).
+//     proofs and error texts. signing.go holds the --signingKey signer the
+//     database layer signs CurrentState and every Verifiable* target state
+//     with (HASHING.md §10), and signs as a fallback when it did not.
+//   - The stream rpcs (streams.go) over the framing of API.md §7
+//     (framing.go): they parse the stream into the unary request and frame
+//     the unary reply.
+//   - The consistency-check monitor (consistency.go): every round
+//     re-verifies, from disk, the last 1000 txs of every loaded database
+//     plus everything committed since the previous round; a mismatch is
+//     logged and counted (ConsistencyFailures).
+//   - stats.go: per-database numbers for server/metrics (DatabaseStats);
+//     Options.UnaryInterceptors/StreamInterceptors put the metrics
+//     interceptors in front of ours.
 //
 // Backend seam (backend.go): Database and Databases are the method sets the
-// handlers need from database.DB and database.Manager.
+// handlers need from database.DB and database.Manager; databases_open.go
+// adapts the Manager and keeps the users in systemdb (auth.UserStore over
+// database.UserRecords). Tests of this package use a fake backend; the
+// real one is exercised by tests/e2e.
 //
 // Single-db mode: when only defaultdb and the superuser exist at start, a
 // Login token selects defaultdb by itself; creating a database or a user
 // ends that mode for every token (API.md §2.3).
 //
 // Locking: Server fields are set in New and read-only afterwards, except
-// singleDB (atomic) and the listener state (mu). Users, tokens, sessions and
+// singleDB (atomic) and the listener and monitor start/stop state (mu). Users, tokens, sessions and
 // databases do their own locking; the server holds no lock while calling
 // them.
 package server

@@ -8,6 +8,7 @@ import (
 
 	"github.com/attestdb/attestdb/api/authorization"
 	"github.com/attestdb/attestdb/api/schema"
+	"github.com/attestdb/attestdb/database"
 	"github.com/attestdb/attestdb/server/auth"
 )
 
@@ -141,9 +142,9 @@ func (x *immuService) Logout(ctx context.Context, _ *emptypb.Empty) (*emptypb.Em
 // returns a token bound to it (which is what selects it in the token flow).
 func (x *immuService) UseDatabase(ctx context.Context, req *schema.Database) (*schema.UseDatabaseReply, error) {
 	c := callerFrom(ctx)
-	name := req.DatabaseName
-	if !x.s.dbs.Exists(name) {
-		return nil, errDoesNotExist{name: name}
+	name, err := database.NormalizeName(req.DatabaseName)
+	if err != nil || !x.s.dbs.Exists(name) {
+		return nil, errDoesNotExist{name: req.DatabaseName}
 	}
 	if _, err := x.s.dbs.Get(name); err != nil {
 		return nil, err
