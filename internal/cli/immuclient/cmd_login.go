@@ -47,6 +47,7 @@ func (a *app) loginCommands() []*cobra.Command {
 			if err := writeToken(tokenPath(a.cfg.TokenFile), cl.CurrentDatabase(), cl.Token()); err != nil {
 				return err
 			}
+			a.tokenErr = nil
 			msg := "Successfully logged in"
 			if w := string(resp.GetWarning()); w != "" {
 				msg += "\n" + w

@@ -49,6 +49,7 @@ type app struct {
 	out      io.Writer
 	errOut   io.Writer
 	cl       *client.Client
+	tokenErr error // the saved token file did not parse
 	inShell  bool
 	jsonMode bool
 }

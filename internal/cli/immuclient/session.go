@@ -57,10 +57,10 @@ func (a *app) conn(ctx context.Context) (*client.Client, error) {
 	}
 	db, token, err := readToken(tokenPath(a.cfg.TokenFile))
 	if err != nil {
-		_ = cl.Close()
-		return nil, err
-	}
-	if token != "" {
+		// Reported by commands that need the login; login and logout
+		// replace or remove the file.
+		a.tokenErr = err
+	} else if token != "" {
 		cl.SetToken(token, db)
 	}
 	a.cl = cl
@@ -77,7 +77,7 @@ func needsLogin(err error) bool {
 		return true
 	}
 	msg := err.Error()
-	return strings.Contains(msg, "not logged in") || strings.Contains(msg, "token has expired") ||
+	return strings.Contains(msg, "not logged in") || strings.Contains(msg, "invalid token") || strings.Contains(msg, "token has expired") ||
 		strings.Contains(msg, "please select a database first")
 }
 
@@ -88,6 +88,9 @@ func (a *app) do(ctx context.Context, f func(*client.Client) error) error {
 	cl, err := a.conn(ctx)
 	if err != nil {
 		return err
+	}
+	if a.tokenErr != nil && (a.cfg.Username == "" || a.cfg.Password == "") {
+		return a.tokenErr
 	}
 	err = f(cl)
 	if !needsLogin(err) {
@@ -124,6 +127,7 @@ func (a *app) relogin(ctx context.Context, cl *client.Client) error {
 			return err
 		}
 	}
+	a.tokenErr = nil
 	return writeToken(tokenPath(a.cfg.TokenFile), cl.CurrentDatabase(), cl.Token())
 }
 

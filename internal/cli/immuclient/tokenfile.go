@@ -38,7 +38,14 @@ func DecodeToken(b []byte) (db, token string, err error) {
 	if n >= uint64(len(rest)) {
 		return "", "", fmt.Errorf("%w: database name length %d out of range", ErrBadTokenFile, n)
 	}
-	return string(rest[:n]), string(rest[n:]), nil
+	db, token = string(rest[:n]), string(rest[n:])
+	// The token goes into a gRPC header, which takes printable ASCII only.
+	for i := 0; i < len(token); i++ {
+		if token[i] < 0x21 || token[i] > 0x7e {
+			return "", "", fmt.Errorf("%w: token holds a non-printable byte", ErrBadTokenFile)
+		}
+	}
+	return db, token, nil
 }
 
 // tokenPath resolves the --tokenfile value: a bare name lives in the home
