@@ -24,8 +24,18 @@ test-short:
 fuzz-short:
 	@./scripts/fuzz-all.sh $(FUZZTIME)
 
+# bench: Go micro-benchmarks of the hot paths, then the engine's standard set
+# through the bench program (figures go into docs/BENCHMARKS.md by hand,
+# with the machine they ran on).
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./proof/...
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1s ./proof/ ./embedded/index/ ./server/metrics/
+	$(GO) build -o bin/immubench ./cmd/immubench
+	bin/immubench engine --workload set     --concurrency 128 --n 300000
+	bin/immubench engine --workload batch   --concurrency 16  --n 2000000
+	bin/immubench engine --workload batch   --concurrency 16  --n 2000000 --synced=false
+	bin/immubench engine --workload get     --concurrency 2   --n 300000
+	bin/immubench engine --workload scan    --concurrency 2   --n 20000
+	bin/immubench engine --workload history --concurrency 2   --n 100000
 
 proto:
 	./scripts/genproto.sh
