@@ -11,6 +11,7 @@ import (
 
 	"github.com/attestdb/attestdb/api/schema"
 	"github.com/attestdb/attestdb/proof"
+	"github.com/attestdb/attestdb/server"
 )
 
 func wantErr(t *testing.T, err error, code codes.Code, msg string) {
@@ -327,4 +328,24 @@ func TestAuthFailuresOnRealServer(t *testing.T) {
 	if _, err := e.cli.CurrentState(ro, &emptypb.Empty{}); err != nil {
 		t.Fatalf("read-only user cannot read: %v", err)
 	}
+}
+
+// With --auth=false local calls need no credentials and act on defaultdb;
+// sessions are refused.
+func TestAuthDisabledServer(t *testing.T) {
+	e := startServer(t, func(o *server.Options) { o.Auth = false })
+	ctx := callCtx(t)
+	hdr, err := e.cli.Set(ctx, &schema.SetRequest{KVs: []*schema.KeyValue{kv("k", "v")}})
+	if err != nil || hdr.Id != 1 {
+		t.Fatalf("set without credentials: %v %v", hdr, err)
+	}
+	ve, err := e.cli.VerifiableGet(ctx, &schema.VerifiableGetRequest{KeyRequest: &schema.KeyRequest{Key: []byte("k")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkVerifiableEntry(e.pub, "defaultdb", ve); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.cli.OpenSession(ctx, &schema.OpenSessionRequest{Username: []byte("immudb"), Password: []byte("immudb"), DatabaseName: "defaultdb"})
+	wantErr(t, err, codes.Unknown, "server is running with authentication disabled, please enable authentication to login")
 }
