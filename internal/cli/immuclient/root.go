@@ -99,7 +99,9 @@ Environment variables:
 		DisableAutoGenTag: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			if a.loaded {
-				return nil
+				// In the shell the configuration is loaded once; flags
+				// given on a line apply to it (and credentials after it).
+				return a.overlayFlags(cmd)
 			}
 			return a.loadConfig(v, cmd)
 		},
@@ -199,4 +201,33 @@ func (a *app) loadConfig(v *viper.Viper, cmd *cobra.Command) error {
 func flagChanged(fs *pflag.FlagSet, name string) bool {
 	f := fs.Lookup(name)
 	return f != nil && f.Changed
+}
+
+// overlayFlags applies the per-line flags of a shell command that make
+// sense there (credentials, database, output shape).
+func (a *app) overlayFlags(cmd *cobra.Command) error {
+	fs := cmd.Flags()
+	str := func(name string, dst *string) {
+		if flagChanged(fs, name) {
+			*dst, _ = fs.GetString(name)
+		}
+	}
+	str("username", &a.cfg.Username)
+	str("password", &a.cfg.Password)
+	str("database", &a.cfg.Database)
+	if flagChanged(fs, "value-only") {
+		a.cfg.ValueOnly, _ = fs.GetBool("value-only")
+	}
+	if flagChanged(fs, "output") {
+		out, _ := fs.GetString("output")
+		switch strings.ToLower(out) {
+		case "text":
+			a.jsonMode = false
+		case "json":
+			a.jsonMode = true
+		default:
+			return fmt.Errorf("%w: --output must be text or json, not %q", ErrBadConfig, out)
+		}
+	}
+	return nil
 }

@@ -157,7 +157,10 @@ func (a *app) shell() error {
 				continue
 			}
 		}
+		// Output flags hold for their line only; credentials stay.
+		jsonMode, valueOnly := a.jsonMode, a.cfg.ValueOnly
 		a.execute(words)
+		a.jsonMode, a.cfg.ValueOnly = jsonMode, valueOnly
 	}
 }
 
