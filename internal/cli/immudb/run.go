@@ -2,11 +2,18 @@ package immudb
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
+	"sync/atomic"
 	"time"
 
+	"google.golang.org/grpc"
+
 	"github.com/attestdb/attestdb/server"
+	"github.com/attestdb/attestdb/server/metrics"
 )
 
 // RunFunc starts the server with a validated Config and blocks until ctx is
@@ -17,26 +24,63 @@ type RunFunc func(ctx context.Context, cfg Config) error
 // finish before they are cancelled; the databases are closed either way.
 const stopTimeout = 30 * time.Second
 
-// RunServer builds the server from cfg, serves until ctx ends, then stops
-// gracefully so that every acknowledged transaction is flushed and closed.
+// RunServer builds the gRPC server and, when enabled, the metrics (:9497)
+// and REST (:8080) fronts; serves until ctx ends; then stops everything,
+// the gRPC server last but one so that every acknowledged transaction is
+// flushed and the databases are closed.
 func RunServer(ctx context.Context, cfg Config) error {
-	srv, err := server.New(serverOptions(&cfg))
+	opts := serverOptions(&cfg)
+	var (
+		m     *metrics.Metrics
+		stats lateStats
+	)
+	if cfg.MetricsServer {
+		m = metrics.New(metrics.Options{NoHistograms: cfg.NoHistograms, Stats: &stats, Start: time.Now()})
+		// First in the chain, so refused calls are counted too.
+		opts.UnaryInterceptors = append([]grpc.UnaryServerInterceptor{m.UnaryInterceptor()}, opts.UnaryInterceptors...)
+		opts.StreamInterceptors = append([]grpc.StreamServerInterceptor{m.StreamInterceptor()}, opts.StreamInterceptors...)
+	}
+	srv, err := server.New(opts)
 	if err != nil {
 		return err
+	}
+	stats.srv.Store(srv)
+	if m != nil {
+		m.InitializeMethods(srv.GRPCServer())
 	}
 	if err := srv.Start(); err != nil {
 		_ = srv.Stop(context.Background())
 		return err
 	}
-	printBanner(&cfg, srv)
+	fronts, err := startFronts(ctx, &cfg, srv, m)
+	if err != nil {
+		_ = srv.Stop(context.Background())
+		return err
+	}
+	printBanner(&cfg, srv, fronts)
 	<-ctx.Done()
+
 	cfg.Logger.Info("shutting down")
 	stopCtx, cancel := context.WithTimeout(context.Background(), stopTimeout)
 	defer cancel()
-	if err := srv.Stop(stopCtx); err != nil && !errors.Is(err, server.ErrServerClosed) {
-		return fmt.Errorf("stopping the server: %w", err)
+	fronts.stopWeb(stopCtx)
+	stopErr := srv.Stop(stopCtx)
+	fronts.stopMetrics(stopCtx)
+	if stopErr != nil && !errors.Is(stopErr, server.ErrServerClosed) {
+		return fmt.Errorf("stopping the server: %w", stopErr)
 	}
 	cfg.Logger.Info("server stopped")
+	return nil
+}
+
+// lateStats lets the metrics be built before the server whose databases
+// they describe (the interceptors must exist when the server is created).
+type lateStats struct{ srv atomic.Pointer[server.Server] }
+
+func (l *lateStats) DatabaseStats() []metrics.DBStats {
+	if s := l.srv.Load(); s != nil {
+		return s.DatabaseStats()
+	}
 	return nil
 }
 
@@ -62,18 +106,43 @@ func serverOptions(cfg *Config) server.Options {
 	o.Synced = cfg.Synced
 	o.TokenExpiry = cfg.TokenExpiry
 	o.GRPCReflection = cfg.GRPCReflection
+	o.ConsistencyCheck = cfg.ConsistencyCheck
 	o.MaxActiveDatabases = cfg.MaxActiveDatabases
 	o.Logger = cfg.Logger
 	o.Version = Version
 	return o
 }
 
+// hostPort joins the configured address with one of the side ports.
+func hostPort(cfg *Config, port int) string {
+	return net.JoinHostPort(cfg.Address, strconv.Itoa(port))
+}
+
 // printBanner tells the operator where the server listens and, while the
 // superuser still has its default password, how to log in and change it.
-func printBanner(cfg *Config, srv *server.Server) {
-	cfg.Logger.Info("immudb is ready",
-		"grpc", srv.Addr().String(), "dir", cfg.Dir, "uuid", srv.UUID())
+func printBanner(cfg *Config, srv *server.Server, f *fronts) {
+	attrs := []any{"grpc", srv.Addr().String(), "dir", cfg.Dir, "uuid", srv.UUID()}
+	if f.metrics != nil {
+		attrs = append(attrs, "metrics", f.metrics.Addr().String())
+	}
+	if f.web != nil {
+		attrs = append(attrs, "web", f.web.Addr().String())
+	}
+	cfg.Logger.Info("immudb is ready", attrs...)
 	if cfg.Auth && cfg.AdminPassword == "" {
 		cfg.Logger.Info("default superuser: immudb / immudb — log in with `immuadmin login immudb` and change the password")
 	}
+}
+
+// tlsConfigFor is the HTTPS configuration of the REST front: the same
+// certificate as the gRPC port.
+func tlsConfigFor(cfg *Config) (*tls.Config, error) {
+	if cfg.Certificate == "" {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(cfg.Certificate, cfg.Pkey)
+	if err != nil {
+		return nil, fmt.Errorf("loading the web server certificate: %w", err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }
