@@ -49,8 +49,8 @@ func permissionName(p uint32) string {
 	return fmt.Sprintf("Unknown(%d)", p)
 }
 
-// newPassword asks for a password twice (or takes IMMUCLIENT_NEW_PASSWORD
-// style input from stdin, two lines, in scripts).
+// newPassword asks for a password twice: on a terminal without echo, else
+// as two lines of stdin (scripts).
 func (a *app) newPassword(user string) ([]byte, error) {
 	p1, err := a.ask(fmt.Sprintf("Choose a password for %s:", user))
 	if err != nil {
@@ -186,7 +186,7 @@ func (a *app) adminCommands() []*cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.message(fmt.Sprintf("Permission changed successfully"))
+			return a.message("Permission changed successfully")
 		},
 	}
 	activation := func(name string, active bool) *cobra.Command {

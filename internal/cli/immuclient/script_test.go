@@ -37,8 +37,9 @@ func TestScripts(t *testing.T) {
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"tamperstate": tamperState,
-			"writetoken":  writeTokenCmd,
+			"tamperstate":   tamperState,
+			"writetoken":    writeTokenCmd,
+			"restartserver": restartServer,
 		},
 		Setup: func(env *testscript.Env) error {
 			for _, kv := range os.Environ() {
@@ -50,31 +51,19 @@ func TestScripts(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			opts := server.DefaultOptions(dataDir)
-			opts.Address = "127.0.0.1:0"
-			opts.BcryptCost = bcrypt.MinCost
-			opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-			srv, err := server.New(opts)
-			if err != nil {
+			ts := &testServer{dir: dataDir}
+			if err := ts.start(); err != nil {
 				return err
 			}
-			if err := srv.Start(); err != nil {
-				return err
-			}
+			env.Values[testServerKey{}] = ts
 			env.Defer(func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-				defer cancel()
-				_ = srv.Stop(ctx)
+				ts.stop()
 				_ = os.RemoveAll(dataDir)
 			})
-			_, port, err := net.SplitHostPort(srv.Addr().String())
-			if err != nil {
-				return err
-			}
+			env.Setenv("IMMUCLIENT_IMMUDB_PORT", ts.port)
+			env.Setenv("SERVER_UUID", ts.srv.UUID())
 			env.Setenv("HOME", env.WorkDir)
 			env.Setenv("IMMUCLIENT_IMMUDB_ADDRESS", "127.0.0.1")
-			env.Setenv("IMMUCLIENT_IMMUDB_PORT", port)
-			env.Setenv("SERVER_UUID", srv.UUID())
 			env.Setenv("UNUSED_PORT", strconv.Itoa(unusedPort(env.T())))
 			return nil
 		},
@@ -124,4 +113,54 @@ func writeTokenCmd(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: writetoken file db token")
 	}
 	ts.Check(os.WriteFile(ts.MkAbs(args[0]), EncodeToken(args[1], args[2]), 0o600))
+}
+
+type testServerKey struct{}
+
+// testServer is the in-process server of one script; it can be restarted
+// on the same data directory.
+type testServer struct {
+	dir  string
+	srv  *server.Server
+	port string
+}
+
+func (s *testServer) start() error {
+	opts := server.DefaultOptions(s.dir)
+	opts.Address = "127.0.0.1:0"
+	if s.port != "" {
+		opts.Address = "127.0.0.1:" + s.port
+	}
+	opts.BcryptCost = bcrypt.MinCost
+	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv, err := server.New(opts)
+	if err != nil {
+		return err
+	}
+	if err := srv.Start(); err != nil {
+		return err
+	}
+	_, port, err := net.SplitHostPort(srv.Addr().String())
+	if err != nil {
+		return err
+	}
+	s.srv, s.port = srv, port
+	return nil
+}
+
+func (s *testServer) stop() {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_ = s.srv.Stop(ctx)
+}
+
+// restartServer stops the script's server and starts it again on the same
+// data directory and port: tokens issued before are no longer valid.
+func restartServer(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: restartserver")
+	}
+	s := ts.Value(testServerKey{}).(*testServer)
+	s.stop()
+	ts.Check(s.start())
 }
