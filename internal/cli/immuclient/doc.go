@@ -17,6 +17,10 @@
 // status 1; nothing panics on bad input. The CLI never imports server or
 // engine code.
 //
+// Tests: testdata/script/*.txtar and testdata/tls/*.txtar run the real
+// program (testscript) against a real server started in the test process;
+// only the tests import package server.
+//
 // Locking: a command runs on one goroutine; the shell runs commands one
 // after the other on the same connection. State files are locked by package
 // client.
