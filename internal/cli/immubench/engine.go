@@ -22,7 +22,7 @@ import (
 // NewCommand returns the immubench root command.
 func NewCommand() *cobra.Command {
 	root := &cobra.Command{Use: "immubench", Short: "Benchmarks for attestdb", SilenceUsage: true}
-	root.AddCommand(newEngineCommand())
+	root.AddCommand(newEngineCommand(), newServerCommand())
 	return root
 }
 

@@ -1,0 +1,216 @@
+package immubench
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/attestdb/attestdb/api/schema"
+	"github.com/attestdb/attestdb/client"
+)
+
+// ErrWrongAnswer reports a read whose answer is not what the preload wrote.
+var ErrWrongAnswer = errors.New("unexpected answer")
+
+// Shapes of the workloads of issue 8.
+const (
+	setAllEntries    = 1000 // KVs per setall tx
+	scanLimit        = 100  // entries per scan (one prefix holds exactly this many)
+	historyRevisions = 100  // revisions of each history key
+	preloadTxEntries = 1000 // KVs per preload tx
+)
+
+// serverOp runs operation number i and returns how many entries it wrote
+// or read.
+type serverOp func(ctx context.Context, i int64) (entries int, err error)
+
+// serverWorkload owns the keys of one run: every key starts with the run
+// ID, so runs against the same database never see each other's data.
+type serverWorkload struct {
+	c         serverConfig
+	prefix    string
+	readKeys  int // keys written by preload for get/verifiedget/mixed
+	scanPfx   int // prefixes of scanLimit keys each
+	histKeys  int // keys with historyRevisions revisions each
+	preloaded int
+}
+
+func newWorkload(c serverConfig, id string) *serverWorkload {
+	w := &serverWorkload{c: c, prefix: "b/" + id + "/"}
+	switch c.workload {
+	case "get", "verifiedget", "mixed":
+		w.readKeys = c.keys
+	case "scan":
+		w.scanPfx = max(1, c.keys/scanLimit)
+	case "history":
+		w.histKeys = max(1, c.keys/historyRevisions)
+	}
+	return w
+}
+
+func (w *serverWorkload) readKey(i int) []byte {
+	return fmt.Appendf(nil, "%sk/%09d", w.prefix, i)
+}
+
+func (w *serverWorkload) scanPrefix(p int) []byte {
+	return fmt.Appendf(nil, "%ss/%06d/", w.prefix, p)
+}
+
+func (w *serverWorkload) histKey(i int) []byte {
+	return fmt.Appendf(nil, "%sh/%06d", w.prefix, i)
+}
+
+// writeKey is the key of the j-th entry of write operation i.
+func (w *serverWorkload) writeKey(i int64, j int) []byte {
+	return fmt.Appendf(nil, "%sw/%012d/%04d", w.prefix, i, j)
+}
+
+// valueFor derives a key's value (the key repeated to value-size bytes), so
+// that readers can check what they get without keeping a copy.
+func (w *serverWorkload) valueFor(key []byte) []byte {
+	v := make([]byte, w.c.valueSize)
+	for i := 0; i < len(v); i += len(key) {
+		copy(v[i:], key)
+	}
+	return v
+}
+
+func (w *serverWorkload) kv(key []byte) *schema.KeyValue {
+	return &schema.KeyValue{Key: key, Value: w.valueFor(key)}
+}
+
+// preload writes what the read workloads read, in txs of preloadTxEntries,
+// then waits until the server's index covers the last of them.
+func (w *serverWorkload) preload(ctx context.Context, cl *client.Client) error {
+	var keys [][]byte
+	rounds := 1
+	switch {
+	case w.readKeys > 0:
+		for i := 0; i < w.readKeys; i++ {
+			keys = append(keys, w.readKey(i))
+		}
+	case w.scanPfx > 0:
+		for p := 0; p < w.scanPfx; p++ {
+			pfx := w.scanPrefix(p)
+			for j := 0; j < scanLimit; j++ {
+				keys = append(keys, fmt.Appendf(nil, "%s%03d", pfx, j))
+			}
+		}
+	case w.histKeys > 0:
+		for i := 0; i < w.histKeys; i++ {
+			keys = append(keys, w.histKey(i))
+		}
+		rounds = historyRevisions
+	default:
+		return nil
+	}
+	var last *schema.TxHeader
+	for r := 0; r < rounds; r++ {
+		for lo := 0; lo < len(keys); lo += preloadTxEntries {
+			chunk := keys[lo:min(len(keys), lo+preloadTxEntries)]
+			kvs := make([]*schema.KeyValue, len(chunk))
+			for i, k := range chunk {
+				kvs[i] = w.kv(k)
+			}
+			hdr, err := cl.SetAll(ctx, &schema.SetRequest{KVs: kvs})
+			if err != nil {
+				return fmt.Errorf("setAll of %d entries: %w", len(kvs), err)
+			}
+			last = hdr
+			w.preloaded += len(kvs)
+		}
+	}
+	if _, err := cl.GetSince(ctx, keys[len(keys)-1], last.GetId()); err != nil {
+		return fmt.Errorf("wait for the index to reach tx %d: %w", last.GetId(), err)
+	}
+	return nil
+}
+
+// worker returns the operation of worker n, bound to its client.
+func (w *serverWorkload) worker(n int, cl *client.Client) serverOp {
+	rng := rand.New(rand.NewPCG(uint64(n), 0x1b3d))
+	switch w.c.workload {
+	case "set":
+		return func(ctx context.Context, i int64) (int, error) {
+			k := w.writeKey(i, 0)
+			_, err := cl.Set(ctx, k, w.valueFor(k))
+			return 1, err
+		}
+	case "setall":
+		return func(ctx context.Context, i int64) (int, error) {
+			kvs := make([]*schema.KeyValue, setAllEntries)
+			for j := range kvs {
+				kvs[j] = w.kv(w.writeKey(i, j))
+			}
+			_, err := cl.SetAll(ctx, &schema.SetRequest{KVs: kvs})
+			return setAllEntries, err
+		}
+	case "verifiedset":
+		return func(ctx context.Context, i int64) (int, error) {
+			k := w.writeKey(i, 0)
+			_, err := cl.VerifiedSet(ctx, k, w.valueFor(k))
+			return 1, err
+		}
+	case "get", "verifiedget":
+		verified := w.c.workload == "verifiedget"
+		return func(ctx context.Context, _ int64) (int, error) {
+			return 1, w.get(ctx, cl, w.readKey(rng.IntN(w.readKeys)), verified)
+		}
+	case "mixed":
+		return func(ctx context.Context, i int64) (int, error) {
+			if i%5 == 0 { // one write in five
+				k := w.writeKey(i, 0)
+				_, err := cl.Set(ctx, k, w.valueFor(k))
+				return 1, err
+			}
+			return 1, w.get(ctx, cl, w.readKey(rng.IntN(w.readKeys)), false)
+		}
+	case "scan":
+		return func(ctx context.Context, _ int64) (int, error) {
+			es, err := cl.Scan(ctx, &schema.ScanRequest{Prefix: w.scanPrefix(rng.IntN(w.scanPfx)), Limit: scanLimit})
+			if err != nil {
+				return 0, err
+			}
+			if n := len(es.GetEntries()); n != scanLimit {
+				return n, fmt.Errorf("%w: scan returned %d entries, want %d", ErrWrongAnswer, n, scanLimit)
+			}
+			return scanLimit, nil
+		}
+	case "history":
+		return func(ctx context.Context, _ int64) (int, error) {
+			k := w.histKey(rng.IntN(w.histKeys))
+			es, err := cl.History(ctx, &schema.HistoryRequest{Key: k, Limit: historyRevisions})
+			if err != nil {
+				return 0, err
+			}
+			if n := len(es.GetEntries()); n != historyRevisions {
+				return n, fmt.Errorf("%w: history of %q returned %d entries, want %d", ErrWrongAnswer, k, n, historyRevisions)
+			}
+			return historyRevisions, nil
+		}
+	}
+	// resolve rejects every other name before a worker is built.
+	return func(context.Context, int64) (int, error) {
+		return 0, fmt.Errorf("%w: unknown workload %q", ErrBadFlags, w.c.workload)
+	}
+}
+
+// get reads key (verified or not) and checks its value.
+func (w *serverWorkload) get(ctx context.Context, cl *client.Client, key []byte, verified bool) error {
+	var e *schema.Entry
+	var err error
+	if verified {
+		e, err = cl.VerifiedGet(ctx, key)
+	} else {
+		e, err = cl.Get(ctx, key)
+	}
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(e.GetValue(), w.valueFor(key)) {
+		return fmt.Errorf("%w: value of %q differs from the preloaded one", ErrWrongAnswer, key)
+	}
+	return nil
+}
