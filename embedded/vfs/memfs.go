@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Mem is an in-memory FS. Besides the current contents it keeps, per file,
@@ -267,10 +268,20 @@ type memFile struct {
 	n      *memNode
 	name   string
 	ro     bool
-	closed bool
+	closed atomic.Bool // like an os.File, a closed file refuses every operation
+}
+
+func (f *memFile) checkOpen(op string) error {
+	if f.closed.Load() {
+		return pathErr(op, f.name, fs.ErrClosed)
+	}
+	return nil
 }
 
 func (f *memFile) ReadAt(p []byte, off int64) (int, error) {
+	if err := f.checkOpen("read"); err != nil {
+		return 0, err
+	}
 	if off < 0 {
 		return 0, pathErr("read", f.name, fs.ErrInvalid)
 	}
@@ -287,6 +298,9 @@ func (f *memFile) ReadAt(p []byte, off int64) (int, error) {
 }
 
 func (f *memFile) WriteAt(p []byte, off int64) (int, error) {
+	if err := f.checkOpen("write"); err != nil {
+		return 0, err
+	}
 	if f.ro {
 		return 0, pathErr("write", f.name, fs.ErrPermission)
 	}
@@ -301,6 +315,9 @@ func (f *memFile) WriteAt(p []byte, off int64) (int, error) {
 }
 
 func (f *memFile) Sync() error {
+	if err := f.checkOpen("sync"); err != nil {
+		return err
+	}
 	f.n.mu.Lock()
 	defer f.n.mu.Unlock()
 	f.n.durable = append(f.n.durable[:0], f.n.data...)
@@ -309,6 +326,9 @@ func (f *memFile) Sync() error {
 }
 
 func (f *memFile) Truncate(size int64) error {
+	if err := f.checkOpen("truncate"); err != nil {
+		return err
+	}
 	if f.ro {
 		return pathErr("truncate", f.name, fs.ErrPermission)
 	}
@@ -323,17 +343,19 @@ func (f *memFile) Truncate(size int64) error {
 }
 
 func (f *memFile) Size() (int64, error) {
+	if err := f.checkOpen("stat"); err != nil {
+		return 0, err
+	}
 	f.n.mu.RLock()
 	defer f.n.mu.RUnlock()
 	return int64(len(f.n.data)), nil
 }
 
-func (f *memFile) Preallocate(int64, int64) error { return nil }
+func (f *memFile) Preallocate(int64, int64) error { return f.checkOpen("preallocate") }
 
 func (f *memFile) Close() error {
-	if f.closed {
+	if f.closed.Swap(true) {
 		return pathErr("close", f.name, fs.ErrClosed)
 	}
-	f.closed = true
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -48,7 +49,23 @@ func exercise(t *testing.T, f FS, dir string) {
 	if err := h.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	h.Close()
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// A closed file refuses everything, the same way on every FS (the store
+	// relies on it to report reads racing with Close as ErrClosed).
+	if _, err := h.ReadAt(buf, 0); !errors.Is(err, fs.ErrClosed) {
+		t.Fatalf("read after close: %v", err)
+	}
+	if _, err := h.WriteAt(buf, 0); !errors.Is(err, fs.ErrClosed) {
+		t.Fatalf("write after close: %v", err)
+	}
+	if err := h.Sync(); !errors.Is(err, fs.ErrClosed) {
+		t.Fatalf("sync after close: %v", err)
+	}
+	if err := h.Close(); !errors.Is(err, fs.ErrClosed) {
+		t.Fatalf("second close: %v", err)
+	}
 	if err := WriteFileAtomic(f, dir, filepath.Join(dir, "x"), []byte("xyz")); err != nil {
 		t.Fatal(err)
 	}
