@@ -1,7 +1,9 @@
 package store
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -28,8 +30,9 @@ type segLog struct {
 	dir      string
 	fileSize int64
 
-	mu   sync.RWMutex // guards segs
-	segs []vfs.File   // by segment number; nil = not opened yet
+	mu     sync.RWMutex // guards segs and closed
+	segs   []vfs.File   // by segment number; nil = not opened yet
+	closed bool         // after close: no segment is (re)opened
 }
 
 func openSegLog(fsys vfs.FS, dir string, fileSize int64) (*segLog, error) {
@@ -66,6 +69,9 @@ func (l *segLog) file(seg uint32) (vfs.File, error) {
 	l.mu.RUnlock()
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.closed {
+		return nil, ErrClosed
+	}
 	for int(seg) >= len(l.segs) {
 		l.segs = append(l.segs, nil)
 	}
@@ -147,12 +153,16 @@ func (l *segLog) readAt(p []byte, pos uint64) error {
 	if n == len(p) {
 		return nil
 	}
+	if errors.Is(err, fs.ErrClosed) { // lost a race with Store.Close
+		return ErrClosed
+	}
 	return fmt.Errorf("%w: short read of %d bytes at segment %d offset %d: %v", ErrCorruptedData, len(p), seg, off, err)
 }
 
 func (l *segLog) close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.closed = true
 	var first error
 	for i, f := range l.segs {
 		if f != nil {

@@ -1,7 +1,9 @@
 package store
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"sync"
 
 	"github.com/attestdb/attestdb/embedded/vfs"
@@ -49,6 +51,9 @@ func (n *nodeFile) ReadNode(pos uint64) (proof.Hash, error) {
 	n.mu.RUnlock()
 	var h proof.Hash
 	c, err := n.f.ReadAt(h[:], int64(pos)*proof.HashSize)
+	if c != proof.HashSize && errors.Is(err, fs.ErrClosed) { // lost a race with Store.Close
+		return proof.Hash{}, ErrClosed
+	}
 	if c != proof.HashSize {
 		return proof.Hash{}, fmt.Errorf("%w: tree node %d unreadable: %v", ErrCorruptedData, pos, err)
 	}

@@ -158,6 +158,9 @@ func (s *Store) LinearProof(src, dst uint64) (*proof.LinearProof, error) {
 // ReadValueAt reads a value of vLen bytes at log position pos (as found in
 // an index payload).
 func (s *Store) ReadValueAt(pos uint64, vLen int) ([]byte, error) {
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
 	v := make([]byte, vLen)
 	if vLen == 0 {
 		return v, nil

@@ -2,7 +2,9 @@ package store
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io/fs"
 	"sync"
 
 	"github.com/attestdb/attestdb/embedded/vfs"
@@ -86,6 +88,9 @@ func (x *txIndex) read(id uint64) (txEntry, error) {
 	} else {
 		x.mu.RUnlock()
 		n, err := x.f.ReadAt(b[:], int64(id-1)*txEntryLen)
+		if n != txEntryLen && errors.Is(err, fs.ErrClosed) { // lost a race with Store.Close
+			return txEntry{}, ErrClosed
+		}
 		if n != txEntryLen {
 			return txEntry{}, fmt.Errorf("%w: tx index entry %d unreadable: %v", ErrCorruptedData, id, err)
 		}
