@@ -277,3 +277,43 @@ func TestCheckpointFailure(t *testing.T) {
 		s.Close()
 	}
 }
+
+// TestRecoveryReadError: an I/O error while recovery reads the log must
+// fail Open, not be taken for the end of the log (which would drop
+// acknowledged txs and let new commits overwrite them).
+func TestRecoveryReadError(t *testing.T) {
+	for _, withCheckpoint := range []bool{true, false} {
+		t.Run(fmt.Sprint("checkpoint=", withCheckpoint), func(t *testing.T) {
+			m := vfs.NewMem()
+			s := openTest(t, "/s", crashOptions(m))
+			for i := 0; i < 5; i++ {
+				set(t, s, fmt.Sprintf("k%d", i), "v")
+			}
+			_, alh := s.LastCommitted()
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if !withCheckpoint {
+				m.Remove("/s/CHECKPOINT")
+			}
+			f := vfs.NewFaulty(m)
+			f.FailReads(".seg", vfs.EIO)
+			if cs, err := Open("/s", crashOptions(f)); !errors.Is(err, vfs.EIO) {
+				if err == nil {
+					last, _ := cs.LastCommitted()
+					cs.Close()
+					t.Fatalf("open with an unreadable log succeeded at tx %d", last)
+				}
+				t.Fatalf("open with an unreadable log: %v, want EIO", err)
+			}
+			cs := openTest(t, "/s", crashOptions(m))
+			defer cs.Close()
+			if last, got := cs.LastCommitted(); last != 5 || got != alh {
+				t.Fatalf("after the read error: last %d", last)
+			}
+			if err := cs.VerifyIntegrity(1, 5); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}

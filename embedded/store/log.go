@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -155,6 +156,11 @@ func (l *segLog) readAt(p []byte, pos uint64) error {
 	}
 	if errors.Is(err, fs.ErrClosed) { // lost a race with Store.Close
 		return ErrClosed
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
+		// An I/O error says nothing about the data: never report it as
+		// corruption (recovery would take it for the end of the log).
+		return fmt.Errorf("store: read segment %d at %d: %w", seg, off, err)
 	}
 	return fmt.Errorf("%w: short read of %d bytes at segment %d offset %d: %v", ErrCorruptedData, len(p), seg, off, err)
 }

@@ -3,7 +3,9 @@ package store
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
 	"math/bits"
 	"path/filepath"
 
@@ -53,10 +55,13 @@ func (s *Store) recover() error {
 	prevAlh := proof.EmptyHash
 	if k > 0 {
 		e, err := s.verifyTxEntry(k)
-		if err != nil {
-			k = 0 // the starting point does not match the log: rescan all
-		} else {
+		switch {
+		case err == nil:
 			start, prevAlh = e.Pos+uint64(e.Len), e.Alh
+		case errors.Is(err, ErrCorruptedData):
+			k = 0 // the starting point does not match the log: rescan all
+		default:
+			return fmt.Errorf("store: recovery: %w", err) // the log could not be read
 		}
 	}
 	if err := s.txi.truncate(k); err != nil {
@@ -140,7 +145,10 @@ func (s *Store) scan(last uint64, pos uint64, prevAlh proof.Hash) error {
 		// Scan this segment.
 		for off < size {
 			want := min(int64(len(buf)), size-off)
-			n, _ := f.ReadAt(buf[:want], off)
+			n, rerr := f.ReadAt(buf[:want], off)
+			if rerr != nil && !errors.Is(rerr, io.EOF) {
+				return fmt.Errorf("store: recovery: read segment %d at %d: %w", seg, off, rerr)
+			}
 			b := buf[:n]
 			consumed := 0
 			for consumed < len(b) {
@@ -181,9 +189,15 @@ func (s *Store) scan(last uint64, pos uint64, prevAlh proof.Hash) error {
 		}
 	segmentEnd:
 		// Continue in the next segment only if it starts with the next tx.
-		if seg+1 < nseg && s.segmentStartsWith(seg+1, last+1, prevAlh) {
-			seg, off = seg+1, 0
-			continue
+		if seg+1 < nseg {
+			next, err := s.segmentStartsWith(seg+1, last+1, prevAlh)
+			if err != nil {
+				return err
+			}
+			if next {
+				seg, off = seg+1, 0
+				continue
+			}
 		}
 		break
 	}
@@ -207,32 +221,45 @@ func (s *Store) scan(last uint64, pos uint64, prevAlh proof.Hash) error {
 	return nil
 }
 
-func (s *Store) segmentStartsWith(seg uint32, id uint64, prevAlh proof.Hash) bool {
+// segmentStartsWith reports whether segment seg starts with tx id chained
+// to prevAlh. Only I/O errors are errors: a segment that cannot be read
+// must not be mistaken for a torn one (and removed).
+func (s *Store) segmentStartsWith(seg uint32, id uint64, prevAlh proof.Hash) (bool, error) {
 	f, err := s.log.file(seg)
 	if err != nil {
-		return false
+		return false, err
+	}
+	readAt := func(p []byte, off int64) (bool, error) {
+		n, err := f.ReadAt(p, off)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return false, fmt.Errorf("store: recovery: read segment %d: %w", seg, err)
+		}
+		return n == len(p), nil
 	}
 	var fr [frameLen]byte
-	if n, _ := f.ReadAt(fr[:], 0); n != frameLen {
-		return false
+	if ok, err := readAt(fr[:], 0); !ok || err != nil {
+		return false, err
 	}
 	total := int(binary.BigEndian.Uint32(fr[:])) + frameLen
 	if total <= frameLen || total > maxRecordLen {
-		return false
+		return false, nil
 	}
 	size, err := f.Size()
-	if err != nil || int64(total) > size {
-		return false
+	if err != nil {
+		return false, fmt.Errorf("store: recovery: size of segment %d: %w", seg, err)
+	}
+	if int64(total) > size {
+		return false, nil
 	}
 	rec := make([]byte, total)
-	if n, _ := f.ReadAt(rec, 0); n != total {
-		return false
+	if ok, err := readAt(rec, 0); !ok || err != nil {
+		return false, err
 	}
 	if _, st := checkFrame(rec); st != frameOK {
-		return false
+		return false, nil
 	}
 	h, _, err := proof.ParseTxHeader(rec[frameLen:])
-	return err == nil && h.ID == id && h.PrevAlh == prevAlh
+	return err == nil && h.ID == id && h.PrevAlh == prevAlh, nil
 }
 
 // cutTail zeroes whatever follows the last valid record of seg (a torn
@@ -251,7 +278,10 @@ func (s *Store) cutTail(seg uint32, end int64) error {
 		return nil
 	}
 	var fr [frameLen]byte
-	n, _ := f.ReadAt(fr[:], end)
+	n, err := f.ReadAt(fr[:], end)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("store: cut log tail: %w", err)
+	}
 	if allZero(fr[:n]) {
 		// Nothing was written past the end, or the frame of a torn record
 		// was never written; zero the whole tail anyway in the latter case

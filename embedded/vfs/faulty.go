@@ -2,6 +2,7 @@ package vfs
 
 import (
 	"io/fs"
+	"strings"
 	"sync"
 	"syscall"
 )
@@ -23,6 +24,9 @@ type Faulty struct {
 	syncs  int64
 	wrule  rule
 	srule  rule
+	// every read of a file whose path ends with rsuffix fails with rerr
+	rsuffix string
+	rerr    error
 }
 
 type rule struct {
@@ -59,11 +63,29 @@ func (f *Faulty) FailSync(nth int64, err error, sticky bool) {
 	f.srule = rule{nth: nth, err: err, sticky: sticky}
 }
 
+// FailReads makes every read of a file whose path ends with suffix fail
+// with err, until Heal.
+func (f *Faulty) FailReads(suffix string, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.rsuffix, f.rerr = suffix, err
+}
+
 // Heal removes every rule.
 func (f *Faulty) Heal() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.wrule, f.srule = rule{}, rule{}
+	f.rsuffix, f.rerr = "", nil
+}
+
+func (f *Faulty) onRead(name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.rerr != nil && strings.HasSuffix(name, f.rsuffix) {
+		return f.rerr
+	}
+	return nil
 }
 
 // Counts reports the writes and syncs seen since the rules were last set.
@@ -126,6 +148,13 @@ func (h *faultyFile) WriteAt(p []byte, off int64) (int, error) {
 		n, _ = h.File.WriteAt(p[:len(p)/2], off)
 	}
 	return n, pathErr("write", h.name, err)
+}
+
+func (h *faultyFile) ReadAt(p []byte, off int64) (int, error) {
+	if err := h.fs.onRead(h.name); err != nil {
+		return 0, pathErr("read", h.name, err)
+	}
+	return h.File.ReadAt(p, off)
 }
 
 func (h *faultyFile) Sync() error {
