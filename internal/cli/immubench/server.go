@@ -47,6 +47,7 @@ type serverConfig struct {
 	valueSize   int
 	sessions    int
 	keys        int
+	preloadTx   int
 	progress    time.Duration
 }
 
@@ -82,6 +83,7 @@ func newServerCommand() *cobra.Command {
 	f.IntVar(&c.valueSize, "value-size", 32, "value size in bytes (default 100 for setall, else 32)")
 	f.IntVar(&c.sessions, "sessions", 0, "client sessions (connections) the workers are spread over; 0: one per worker for verified workloads, else min(concurrency, 8)")
 	f.IntVar(&c.keys, "keys", 100_000, "entries preloaded for the read workloads")
+	f.IntVar(&c.preloadTx, "preload-batch", 1000, "entries per preload tx (a verified read proves its entry inside its whole tx, so this sets verifiedget's cost)")
 	f.DurationVar(&c.progress, "progress", time.Second, "interval of the progress lines (0: none)")
 	return cmd
 }
@@ -107,6 +109,8 @@ func (c *serverConfig) resolve() error {
 		return fmt.Errorf("%w: sessions must not be negative, got %d", ErrBadFlags, c.sessions)
 	case c.keys < 1:
 		return fmt.Errorf("%w: keys must be positive, got %d", ErrBadFlags, c.keys)
+	case c.preloadTx < 1:
+		return fmt.Errorf("%w: preload-batch must be positive, got %d", ErrBadFlags, c.preloadTx)
 	case c.port < 0 || c.port > 65535:
 		return fmt.Errorf("%w: port %d out of range", ErrBadFlags, c.port)
 	}
@@ -175,7 +179,7 @@ func runServer(ctx context.Context, out, errOut io.Writer, c serverConfig) error
 
 	wl := newWorkload(c, runID())
 	t0 := time.Now()
-	if err := wl.preload(ctx, clis[0]); err != nil {
+	if err := wl.preload(ctx, clis); err != nil {
 		return fmt.Errorf("preload: %w", err)
 	}
 	if wl.preloaded > 0 {

@@ -182,6 +182,7 @@ func TestServerBadFlags(t *testing.T) {
 		{"--value-size", "-1"},
 		{"--sessions", "-2"},
 		{"--keys", "0"},
+		{"--preload-batch", "0"},
 		{"--port", "70000"},
 	} {
 		// --port 1 is never dialled: the flags are refused before.

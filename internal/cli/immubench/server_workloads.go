@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
+	"sync/atomic"
 
 	"github.com/attestdb/attestdb/api/schema"
 	"github.com/attestdb/attestdb/client"
@@ -19,7 +21,6 @@ const (
 	setAllEntries    = 1000 // KVs per setall tx
 	scanLimit        = 100  // entries per scan (one prefix holds exactly this many)
 	historyRevisions = 100  // revisions of each history key
-	preloadTxEntries = 1000 // KVs per preload tx
 )
 
 // serverOp runs operation number i and returns how many entries it wrote
@@ -81,9 +82,9 @@ func (w *serverWorkload) kv(key []byte) *schema.KeyValue {
 	return &schema.KeyValue{Key: key, Value: w.valueFor(key)}
 }
 
-// preload writes what the read workloads read, in txs of preloadTxEntries,
+// preload writes what the read workloads read, in txs of --preload-batch,
 // then waits until the server's index covers the last of them.
-func (w *serverWorkload) preload(ctx context.Context, cl *client.Client) error {
+func (w *serverWorkload) preload(ctx context.Context, clis []*client.Client) error {
 	var keys [][]byte
 	rounds := 1
 	switch {
@@ -106,24 +107,59 @@ func (w *serverWorkload) preload(ctx context.Context, cl *client.Client) error {
 	default:
 		return nil
 	}
-	var last *schema.TxHeader
+	var chunks [][][]byte
 	for r := 0; r < rounds; r++ {
-		for lo := 0; lo < len(keys); lo += preloadTxEntries {
-			chunk := keys[lo:min(len(keys), lo+preloadTxEntries)]
-			kvs := make([]*schema.KeyValue, len(chunk))
-			for i, k := range chunk {
-				kvs[i] = w.kv(k)
-			}
-			hdr, err := cl.SetAll(ctx, &schema.SetRequest{KVs: kvs})
-			if err != nil {
-				return fmt.Errorf("setAll of %d entries: %w", len(kvs), err)
-			}
-			last = hdr
-			w.preloaded += len(kvs)
+		for lo := 0; lo < len(keys); lo += w.c.preloadTx {
+			chunks = append(chunks, keys[lo:min(len(keys), lo+w.c.preloadTx)])
 		}
 	}
-	if _, err := cl.GetSince(ctx, keys[len(keys)-1], last.GetId()); err != nil {
-		return fmt.Errorf("wait for the index to reach tx %d: %w", last.GetId(), err)
+	// Several writers over all sessions, so that small preload txs are
+	// group-committed instead of paying one sync each in turn.
+	var (
+		next    atomic.Int64
+		lastTx  atomic.Uint64
+		written atomic.Int64
+		wg      sync.WaitGroup
+		errOnce sync.Once
+		first   error
+	)
+	writers := min(len(chunks), 4*len(clis))
+	for g := 0; g < writers; g++ {
+		wg.Add(1)
+		go func(cl *client.Client) {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(len(chunks)) || ctx.Err() != nil {
+					return
+				}
+				kvs := make([]*schema.KeyValue, len(chunks[i]))
+				for j, k := range chunks[i] {
+					kvs[j] = w.kv(k)
+				}
+				hdr, err := cl.SetAll(ctx, &schema.SetRequest{KVs: kvs})
+				if err != nil {
+					errOnce.Do(func() { first = fmt.Errorf("setAll of %d entries: %w", len(kvs), err) })
+					next.Store(int64(len(chunks))) // stop the others
+					return
+				}
+				written.Add(int64(len(kvs)))
+				for {
+					cur := lastTx.Load()
+					if hdr.GetId() <= cur || lastTx.CompareAndSwap(cur, hdr.GetId()) {
+						break
+					}
+				}
+			}
+		}(clis[g%len(clis)])
+	}
+	wg.Wait()
+	if first != nil {
+		return first
+	}
+	w.preloaded = int(written.Load())
+	if _, err := clis[0].GetSince(ctx, keys[len(keys)-1], lastTx.Load()); err != nil {
+		return fmt.Errorf("wait for the index to reach tx %d: %w", lastTx.Load(), err)
 	}
 	return nil
 }
