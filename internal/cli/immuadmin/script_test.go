@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -38,6 +39,9 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"writetoken": writeTokenCmd,
+		},
 		Setup: func(env *testscript.Env) error {
 			for _, kv := range os.Environ() {
 				if strings.HasPrefix(kv, "IMMUADMIN_") {
@@ -62,9 +66,20 @@ func TestScripts(t *testing.T) {
 			env.Setenv("METRICS_PORT", ts.metricsPort)
 			env.Setenv("HOME", env.WorkDir)
 			env.Setenv("UNUSED_PORT", strconv.Itoa(unusedPort(env.T())))
-			return nil
+			// port.toml points at this script's server.
+			return os.WriteFile(filepath.Join(env.WorkDir, "port.toml"),
+				[]byte("immudb-address = \"127.0.0.1\"\nimmudb-port = "+ts.port+"\n"), 0o600)
 		},
 	})
+}
+
+// writeTokenCmd writes a well-formed token_admin holding a token the
+// server never issued.
+func writeTokenCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: writetoken")
+	}
+	ts.Check(os.WriteFile(ts.MkAbs("token_admin"), EncodeToken("defaultdb", "v2.public.bm90LWEtdG9rZW4"), 0o600))
 }
 
 func unusedPort(t testscript.T) int {
