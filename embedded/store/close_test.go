@@ -141,3 +141,49 @@ func TestReadsAfterClose(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseDuringRebuild: Close while RebuildIndex runs. The rebuild ends
+// with nil or ErrClosed, Close releases the index it built (a reopen would
+// otherwise find the index directory locked), and the reopened store
+// catches the index up.
+func TestCloseDuringRebuild(t *testing.T) {
+	for round := 0; round < 3; round++ {
+		dir := t.TempDir()
+		o := testOptions(vfs.OS)
+		o.IndexBatchTxs = 1
+		s := openTest(t, dir, o)
+		for i := 0; i < 200; i++ {
+			req := TxRequest{}
+			for j := 0; j < 50; j++ {
+				req.Entries = append(req.Entries, Entry{Key: []byte(fmt.Sprintf("k%d-%d", i, j)), Value: []byte("v")})
+			}
+			if _, err := s.Commit(context.Background(), req); err != nil {
+				t.Fatal(err)
+			}
+		}
+		waitIndexed(t, s)
+		started := make(chan struct{})
+		res := make(chan error, 1)
+		go func() {
+			var once sync.Once
+			res <- s.RebuildIndex(func(done, total uint64) {
+				once.Do(func() { close(started) })
+				<-s.closing // the rest of the rebuild runs while Close does
+			})
+			once.Do(func() { close(started) })
+		}()
+		<-started
+		if err := s.Close(); err != nil {
+			t.Fatalf("close: %v", err)
+		}
+		if err := <-res; err != nil && !errors.Is(err, ErrClosed) {
+			t.Fatalf("rebuild: %v", err)
+		}
+		s = openTest(t, dir, o)
+		waitIndexed(t, s)
+		if n, err := s.Count(nil, 0); err != nil || n != 200*50 {
+			t.Fatalf("count after reopen: %d %v", n, err)
+		}
+		s.Close()
+	}
+}

@@ -49,8 +49,10 @@
 //   - checkpMu serialises checkpoints; txIndex.mu / nodeFile.mu guard the
 //     in-memory tails (fmu serialises their flush and truncate).
 //   - stateMu guards lastAlh with committed (atomic) for LastCommitted.
-//   - idxRunMu is held by whoever applies to the index (indexer, rebuild);
-//     idxMu guards the index-progress broadcast channel.
+//   - idxRunMu is held by whoever applies to the index (indexer, rebuild)
+//     and by Close while it closes the index; a rebuild checks for Close
+//     between batches. idxMu guards the index-progress broadcast channel.
 //   - Reads take no store lock: files are read with pread, the tree and the
-//     index are safe for concurrent readers.
+//     index are safe for concurrent readers. A read that loses a race with
+//     Close sees a closed file and reports ErrClosed, like a read after it.
 package store

@@ -291,6 +291,16 @@ func (s *Store) checkPreconditions(r *request) error {
 	return nil
 }
 
+// isClosing reports whether Close has begun.
+func (s *Store) isClosing() bool {
+	select {
+	case <-s.closing:
+		return true
+	default:
+		return false
+	}
+}
+
 // isGone reports whether a version reads as not found: deleted, or expired
 // at unix time now.
 func isGone(md proof.KVMetadata, now int64) bool {
@@ -304,11 +314,14 @@ func (s *Store) RebuildIndex(progress func(done, total uint64)) error {
 	if s.ix() == nil {
 		return ErrIndexDisabled
 	}
-	if s.closed.Load() {
-		return ErrClosed
-	}
+	// Close waits for idxRunMu before closing the index, and the rebuild
+	// checks closing between batches, so Close waits at most one batch and
+	// never races with the swap of the index.
 	s.idxRunMu.Lock()
 	defer s.idxRunMu.Unlock()
+	if s.isClosing() {
+		return ErrClosed
+	}
 	dir := filepath.Join(s.dir, indexDir)
 	old := s.ix()
 	if err := old.Close(); err != nil {
@@ -327,6 +340,9 @@ func (s *Store) RebuildIndex(progress func(done, total uint64)) error {
 	s.idxMu.Unlock()
 	total := s.committed.Load()
 	for done := uint64(0); done < total; {
+		if s.isClosing() {
+			return ErrClosed
+		}
 		to := min(total, done+uint64(s.opts.IndexBatchTxs))
 		if err := s.indexRange(ix, done+1, to); err != nil {
 			return err

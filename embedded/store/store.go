@@ -299,11 +299,13 @@ func (s *Store) Close() error {
 		}
 	}
 	s.idxWg.Wait()
+	s.idxRunMu.Lock() // a RebuildIndex in progress stops at its next batch
 	if s.ix() != nil {
 		if err := s.ix().Close(); err != nil {
 			errs = append(errs, err)
 		}
 	}
+	s.idxRunMu.Unlock()
 	if err := s.closeFiles(); err != nil {
 		errs = append(errs, err)
 	}
