@@ -71,6 +71,7 @@ func TestCrashConsistency(t *testing.T) {
 	logPath := filepath.Join(base, "immudb.log")
 
 	var st crashStats
+	var tm phaseTimes
 	var pending, done []ack // acknowledged, not yet checked / checked
 	srv, err := Start(immudbBin, dataDir, logPath)
 	if err != nil {
@@ -80,12 +81,16 @@ func TestCrashConsistency(t *testing.T) {
 		if srv != nil && !srv.Exited() {
 			srv.Kill()
 		}
+		t.Logf("time spent: %s", tm.String())
 		t.Log(st.String())
 		fmt.Println(st.String())
 	}()
 
 	for cycle := 0; cycle < cycles; cycle++ {
+		t0 := time.Now()
 		clients := connect(t, srv, stateDirs)
+		tm.add("connect", t0)
+		t0 = time.Now()
 		// Everything acknowledged before the last kill must be there.
 		st.lost += checkAcks(t, clients, pending, rng, &st)
 		done = append(done, pending...)
@@ -96,24 +101,29 @@ func TestCrashConsistency(t *testing.T) {
 			st.lost += checkAcks(t, clients, []ack{a}, rng, nil)
 		}
 		checkTrustedStates(t, clients)
+		tm.add("check", t0)
 		if t.Failed() {
 			closeAll(clients)
 			return
 		}
 
 		// Write phase, killed at a random moment.
+		t0 = time.Now()
 		runFor := time.Duration(rng.Int64N(int64(*flagMaxRun))) + 5*time.Millisecond
 		acks := writeUntilKilled(clients, rng.Uint64(), func() {
 			time.Sleep(runFor)
 			srv.Kill()
 		})
 		closeAll(clients)
+		tm.add("write", t0)
 		st.acknowledged += len(acks)
 		pending = acks
 		st.cycles++
 
 		if *flagIntegrityEvery > 0 && cycle%*flagIntegrityEvery == 0 {
+			t0 = time.Now()
 			last, err := CheckIntegrity(dataDir)
+			tm.add("integrity", t0)
 			if err != nil {
 				t.Fatalf("cycle %d: integrity of the crashed directory: %v", cycle, err)
 			}
@@ -121,9 +131,11 @@ func TestCrashConsistency(t *testing.T) {
 				t.Fatalf("cycle %d: engine has %d txs, tx %d was acknowledged", cycle, last["defaultdb"], maxTx)
 			}
 		}
+		t0 = time.Now()
 		if srv, err = Start(immudbBin, dataDir, logPath); err != nil {
 			t.Fatalf("cycle %d: restart: %v", cycle, err)
 		}
+		tm.add("restart", t0)
 	}
 
 	// Final round: check the last cycle's writes, stop cleanly, and verify
@@ -151,27 +163,45 @@ func maxAckTx(acks []ack) uint64 {
 	return m
 }
 
-// connect opens one session per state dir; each client keeps its trusted
-// state in its own directory, so it survives the restarts.
+// connect opens one session per state dir, in parallel (each login is a
+// bcrypt check); each client keeps its trusted state in its own directory,
+// so it survives the restarts.
 func connect(t *testing.T, srv *Server, stateDirs []string) []*client.Client {
 	t.Helper()
-	out := make([]*client.Client, 0, len(stateDirs))
-	for _, d := range stateDirs {
-		o := client.DefaultOptions().WithAddress(srv.Host).WithPort(srv.Port).WithDir(d)
-		o.KeepAliveInterval = 0
-		c, err := client.New(o)
+	out := make([]*client.Client, len(stateDirs))
+	errs := make([]error, len(stateDirs))
+	var wg sync.WaitGroup
+	for i, d := range stateDirs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			o := client.DefaultOptions().WithAddress(srv.Host).WithPort(srv.Port).WithDir(d)
+			o.KeepAliveInterval = 0
+			c, err := client.New(o)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+			defer cancel()
+			if err := c.OpenSession(ctx, []byte("immudb"), []byte("immudb"), "defaultdb"); err != nil {
+				c.Close()
+				errs[i] = err
+				return
+			}
+			out[i] = c
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
-			t.Fatalf("client: %v", err)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
-		err = c.OpenSession(ctx, []byte("immudb"), []byte("immudb"), "defaultdb")
-		cancel()
-		if err != nil {
-			c.Close()
-			closeAll(out)
+			for _, c := range out {
+				if c != nil {
+					c.Close()
+				}
+			}
 			t.Fatalf("open session: %v", err)
 		}
-		out = append(out, c)
 	}
 	return out
 }
@@ -278,4 +308,28 @@ func writeUntilKilled(clients []*client.Client, seed uint64, kill func()) []ack 
 	kill()
 	wg.Wait()
 	return acks
+}
+
+// phaseTimes sums the wall time of each phase, for the log.
+type phaseTimes struct {
+	names []string
+	d     map[string]time.Duration
+}
+
+func (p *phaseTimes) add(name string, since time.Time) {
+	if p.d == nil {
+		p.d = map[string]time.Duration{}
+	}
+	if _, ok := p.d[name]; !ok {
+		p.names = append(p.names, name)
+	}
+	p.d[name] += time.Since(since)
+}
+
+func (p *phaseTimes) String() string {
+	var b []byte
+	for _, n := range p.names {
+		b = fmt.Appendf(b, "%s=%v ", n, p.d[n].Round(time.Millisecond))
+	}
+	return string(b)
 }

@@ -10,6 +10,10 @@ import (
 var immudbBin string
 
 func TestMain(m *testing.M) {
+	if arg := os.Getenv(childEnv); arg != "" {
+		runEngineChild(arg)
+		os.Exit(0)
+	}
 	dir, err := os.MkdirTemp("", "torture-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
