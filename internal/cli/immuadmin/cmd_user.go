@@ -103,11 +103,12 @@ func (a *app) userCommand() *cobra.Command {
 	chpass := &cobra.Command{
 		Use:     "changepassword <username>",
 		Aliases: []string{"change-password"},
-		Short:   "Change a user's password (the old one is asked for the immudb user)",
+		Short:   "Change a user's password (the old one is asked for the immudb user, and with --old)",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var old []byte
-			if args[0] == "immudb" {
+			askOld, _ := cmd.Flags().GetBool("old")
+			if askOld || args[0] == "immudb" {
 				var err error
 				if old, err = a.ask("Old password:"); err != nil {
 					return err
@@ -129,6 +130,7 @@ func (a *app) userCommand() *cobra.Command {
 			return a.message(fmt.Sprintf("Password of %s was changed successfully", args[0]))
 		},
 	}
+	chpass.Flags().Bool("old", false, "ask for the old password first (needed to change your own password)")
 	permission := &cobra.Command{
 		Use:     "permission grant|revoke <username> <read|readwrite|admin> <database>",
 		Short:   "Grant or revoke a permission on a database",

@@ -14,9 +14,10 @@
 //     or IMMUADMIN_PASSWORD) and the strong-password policy (API.md §2.1).
 //   - output.go: text output and --output json; error rendering.
 //   - cmd_*.go: the commands (login, logout, status, version, user,
-//     database, stats, print, set).
+//     database, stats, print, set); settings.go: the database settings
+//     flags of `database create|update`, sent only when given.
 //   - metrics.go / stats_view.go: reading the Prometheus text of the
-//     server's metrics endpoint, and the text and live views of it.
+//     server's metrics endpoint, and the text and live (ANSI redraw) views.
 //
 // Invariants: every failure reaches Main as an error, is printed as one line
 // and gives exit status 1; nothing panics on bad input; every network call is
