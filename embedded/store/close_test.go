@@ -187,3 +187,72 @@ func TestCloseDuringRebuild(t *testing.T) {
 		s.Close()
 	}
 }
+
+// TestReadsDuringRebuild: RebuildIndex swaps the index under readers; they
+// see a partial index (not found, fewer keys) but never ErrClosed, and
+// commits with preconditions keep working.
+func TestReadsDuringRebuild(t *testing.T) {
+	o := testOptions(vfs.NewMem())
+	o.IndexBatchTxs = 4
+	s := openTest(t, t.TempDir(), o)
+	defer s.Close()
+	for i := 0; i < 40; i++ {
+		set(t, s, fmt.Sprintf("k%02d", i), "v")
+	}
+	waitIndexed(t, s)
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	report := func(err error) {
+		select {
+		case errs <- err:
+		default:
+		}
+	}
+	readers := []func(i int) error{
+		func(i int) error {
+			_, err := s.Get([]byte(fmt.Sprintf("k%02d", i%40)), 0)
+			if errors.Is(err, ErrKeyNotFound) {
+				return nil
+			}
+			return err
+		},
+		func(i int) error {
+			_, err := s.History([]byte(fmt.Sprintf("k%02d", i%40)), 0, 0, false, 0)
+			if errors.Is(err, ErrKeyNotFound) {
+				return nil
+			}
+			return err
+		},
+		func(i int) error { _, err := s.Scan(ScanOptions{Limit: 5}); return err },
+		func(i int) error { _, err := s.Count(nil, 0); return err },
+		func(i int) error {
+			_, err := s.Commit(context.Background(), TxRequest{Entries: []Entry{{Key: []byte(fmt.Sprintf("p%d", i)), Value: []byte("v")}},
+				Preconditions: []Precondition{{Kind: MustNotExist, Key: []byte(fmt.Sprintf("p%d", i))}}})
+			return err
+		},
+	}
+	for n, r := range readers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; !stop.Load(); i++ {
+				if err := r(i); err != nil {
+					report(fmt.Errorf("reader %d: %w", n, err))
+					return
+				}
+			}
+		}()
+	}
+	for i := 0; i < 5; i++ {
+		if err := s.RebuildIndex(nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop.Store(true)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}

@@ -51,7 +51,9 @@
 //   - stateMu guards lastAlh with committed (atomic) for LastCommitted.
 //   - idxRunMu is held by whoever applies to the index (indexer, rebuild)
 //     and by Close while it closes the index; a rebuild checks for Close
-//     between batches. idxMu guards the index-progress broadcast channel.
+//     between batches. idxSwapMu is held by RebuildIndex while it replaces
+//     the index: a read that found the old one closed waits on it and
+//     retries on the new one. idxMu guards the index-progress channel.
 //   - Reads take no store lock: files are read with pread, the tree and the
 //     index are safe for concurrent readers. A read that loses a race with
 //     Close sees a closed file and reports ErrClosed, like a read after it.

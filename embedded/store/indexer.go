@@ -262,7 +262,11 @@ func (s *Store) checkPreconditions(r *request) error {
 	}
 	now := s.opts.Clock()
 	for _, p := range r.preconds {
-		v, err := s.ix().Get(p.Key, 0)
+		var v index.Version
+		err := s.useIndex(func(ix *index.Index) (err error) {
+			v, err = ix.Get(p.Key, 0)
+			return err
+		})
 		found := err == nil
 		if err != nil && !errors.Is(err, index.ErrKeyNotFound) {
 			return fmt.Errorf("store: check precondition: %w", err)
@@ -289,6 +293,25 @@ func (s *Store) checkPreconditions(r *request) error {
 		}
 	}
 	return nil
+}
+
+// swapIndex replaces the index with an empty one. Readers that find the
+// old one closed wait on idxSwapMu and retry on the new one (useIndex).
+func (s *Store) swapIndex(dir string) (*index.Index, error) {
+	s.idxSwapMu.Lock()
+	defer s.idxSwapMu.Unlock()
+	if err := s.ix().Close(); err != nil {
+		return nil, fmt.Errorf("store: close index: %w", err)
+	}
+	if err := index.Destroy(dir); err != nil {
+		return nil, fmt.Errorf("store: destroy index: %w", err)
+	}
+	ix, err := index.Open(index.Options{Dir: dir, CacheSize: s.opts.IndexCacheSize, MaxKeyLen: s.opts.MaxKeyLen})
+	if err != nil {
+		return nil, fmt.Errorf("store: reopen index: %w", err)
+	}
+	s.idxPtr.Store(ix)
+	return ix, nil
 }
 
 // isClosing reports whether Close has begun.
@@ -323,18 +346,10 @@ func (s *Store) RebuildIndex(progress func(done, total uint64)) error {
 		return ErrClosed
 	}
 	dir := filepath.Join(s.dir, indexDir)
-	old := s.ix()
-	if err := old.Close(); err != nil {
-		return fmt.Errorf("store: close index: %w", err)
-	}
-	if err := index.Destroy(dir); err != nil {
-		return fmt.Errorf("store: destroy index: %w", err)
-	}
-	ix, err := index.Open(index.Options{Dir: dir, CacheSize: s.opts.IndexCacheSize, MaxKeyLen: s.opts.MaxKeyLen})
+	ix, err := s.swapIndex(dir)
 	if err != nil {
-		return fmt.Errorf("store: reopen index: %w", err)
+		return err
 	}
-	s.idxPtr.Store(ix)
 	s.idxMu.Lock()
 	s.idxErr = nil
 	s.idxMu.Unlock()

@@ -43,6 +43,30 @@ func (s *Store) readIndex() (*index.Index, error) {
 	return ix, nil
 }
 
+// useIndex runs fn on the current key index. When RebuildIndex replaced
+// the index under fn (fn saw it closed while the store is open), fn runs
+// again on the new one: readers see a partial index during a rebuild,
+// never ErrClosed.
+func (s *Store) useIndex(fn func(ix *index.Index) error) error {
+	ix, err := s.readIndex()
+	if err != nil {
+		return err
+	}
+	for {
+		err := fn(ix)
+		if !errors.Is(err, index.ErrClosed) || s.isClosing() {
+			return err
+		}
+		s.idxSwapMu.RLock() // waits for a swap in progress
+		next := s.ix()
+		s.idxSwapMu.RUnlock()
+		if next == ix {
+			return err // closed and not replaced: a failed rebuild
+		}
+		ix = next
+	}
+}
+
 // version turns an index version into a KeyValue, reading the value from
 // the log; filter makes deleted and expired versions ErrKeyNotFound.
 func (s *Store) version(key []byte, v index.Version, filter bool, now int64) (*KeyValue, error) {
@@ -74,11 +98,11 @@ func (s *Store) Get(key []byte, atTx uint64) (*KeyValue, error) {
 // rev < 0: |rev| versions before the latest; 0: the latest) among versions
 // ≤ atTx. Deleted and expired versions read as ErrKeyNotFound.
 func (s *Store) GetRevision(key []byte, rev int64, atTx uint64) (*KeyValue, error) {
-	ix, err := s.readIndex()
-	if err != nil {
-		return nil, err
-	}
-	v, err := ix.GetRevision(key, rev, atTx)
+	var v index.Version
+	err := s.useIndex(func(ix *index.Index) (err error) {
+		v, err = ix.GetRevision(key, rev, atTx)
+		return err
+	})
 	if err != nil {
 		return nil, mapIndexErr(err)
 	}
@@ -89,11 +113,11 @@ func (s *Store) GetRevision(key []byte, rev int64, atTx uint64) (*KeyValue, erro
 // desc), skipping offset and returning at most limit (0 = all). Deleted
 // and expired versions are included, with their metadata.
 func (s *Store) History(key []byte, offset uint64, limit int, desc bool, atTx uint64) ([]*KeyValue, error) {
-	ix, err := s.readIndex()
-	if err != nil {
-		return nil, err
-	}
-	vs, err := ix.History(key, offset, limit, desc, atTx)
+	var vs []index.Version
+	err := s.useIndex(func(ix *index.Index) (err error) {
+		vs, err = ix.History(key, offset, limit, desc, atTx)
+		return err
+	})
 	if err != nil {
 		return nil, mapIndexErr(err)
 	}
@@ -121,13 +145,22 @@ type ScanOptions struct {
 // order (reverse when Desc); deleted and expired keys are skipped before
 // Offset and Limit apply.
 func (s *Store) Scan(o ScanOptions) ([]*KeyValue, error) {
-	ix, err := s.readIndex()
-	if err != nil {
-		return nil, err
-	}
-	it, err := ix.Scan(o.ScanOptions)
+	var out []*KeyValue
+	err := s.useIndex(func(ix *index.Index) error {
+		var err error
+		out, err = s.scanIndex(ix, &o)
+		return err
+	})
 	if err != nil {
 		return nil, mapIndexErr(err)
+	}
+	return out, nil
+}
+
+func (s *Store) scanIndex(ix *index.Index, o *ScanOptions) ([]*KeyValue, error) {
+	it, err := ix.Scan(o.ScanOptions)
+	if err != nil {
+		return nil, err
 	}
 	defer it.Close()
 	now := s.opts.Clock()
@@ -155,34 +188,34 @@ func (s *Store) Scan(o ScanOptions) ([]*KeyValue, error) {
 			break
 		}
 	}
-	if err := it.Err(); err != nil {
-		return nil, mapIndexErr(err)
-	}
-	return out, nil
+	return out, it.Err()
 }
 
 // Count returns the number of keys under prefix whose latest version ≤
 // atTx is live.
 func (s *Store) Count(prefix []byte, atTx uint64) (uint64, error) {
-	ix, err := s.readIndex()
-	if err != nil {
-		return 0, err
-	}
-	it, err := ix.Scan(index.ScanOptions{Prefix: prefix, AtTx: atTx})
+	var n uint64
+	err := s.useIndex(func(ix *index.Index) error {
+		n = 0
+		it, err := ix.Scan(index.ScanOptions{Prefix: prefix, AtTx: atTx})
+		if err != nil {
+			return err
+		}
+		defer it.Close()
+		now := s.opts.Clock()
+		for it.Next() {
+			pl, err := decodePayload(it.Version().Payload)
+			if err != nil {
+				return err
+			}
+			if !isGone(pl.Md, now) {
+				n++
+			}
+		}
+		return it.Err()
+	})
 	if err != nil {
 		return 0, mapIndexErr(err)
 	}
-	defer it.Close()
-	now := s.opts.Clock()
-	var n uint64
-	for it.Next() {
-		pl, err := decodePayload(it.Version().Payload)
-		if err != nil {
-			return 0, err
-		}
-		if !isGone(pl.Md, now) {
-			n++
-		}
-	}
-	return n, mapIndexErr(it.Err())
+	return n, nil
 }

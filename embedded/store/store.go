@@ -68,6 +68,7 @@ type Store struct {
 	idxWait   chan struct{} // closed and replaced whenever the index advances
 	idxErr    error         // sticky indexer failure
 	idxRunMu  sync.Mutex    // held while applying to the index (indexer or rebuild)
+	idxSwapMu sync.RWMutex  // held (write) by RebuildIndex while it replaces the index
 	idxBuf    []byte        // indexer read buffer (idxRunMu)
 
 	closing  chan struct{}
