@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -126,6 +127,25 @@ Environment variables:
 	return root
 }
 
+// ConfigFileName is the configuration file looked up in the current
+// directory, ./configs and the home directory, in that order.
+const ConfigFileName = "immuadmin.toml"
+
+// findConfig returns the first immuadmin.toml found, or "".
+func findConfig() string {
+	dirs := []string{".", "configs"}
+	if home, err := os.UserHomeDir(); err == nil {
+		dirs = append(dirs, home)
+	}
+	for _, d := range dirs {
+		fn := filepath.Join(d, ConfigFileName)
+		if st, err := os.Stat(fn); err == nil && st.Mode().IsRegular() {
+			return fn
+		}
+	}
+	return ""
+}
+
 func (a *app) loadConfig(v *viper.Viper) error {
 	v.SetConfigType("toml")
 	if fn := v.GetString("config"); fn != "" {
@@ -133,16 +153,13 @@ func (a *app) loadConfig(v *viper.Viper) error {
 		if err := v.ReadInConfig(); err != nil {
 			return fmt.Errorf("%w: reading config file %s: %v", ErrBadConfig, fn, err)
 		}
-	} else {
-		v.SetConfigName("immuadmin")
-		v.AddConfigPath(".")
-		v.AddConfigPath("configs")
-		if home, err := os.UserHomeDir(); err == nil {
-			v.AddConfigPath(home)
-		}
-		var nf viper.ConfigFileNotFoundError
-		if err := v.ReadInConfig(); err != nil && !errors.As(err, &nf) {
-			return fmt.Errorf("%w: %v", ErrBadConfig, err)
+	} else if fn := findConfig(); fn != "" {
+		// Looked up by full name: viper's own search also takes a file
+		// named just "immuadmin", which is the program itself when run
+		// from its own directory.
+		v.SetConfigFile(fn)
+		if err := v.ReadInConfig(); err != nil {
+			return fmt.Errorf("%w: reading config file %s: %v", ErrBadConfig, fn, err)
 		}
 	}
 	a.cfg = Config{
