@@ -46,7 +46,8 @@ func (a *app) loginCommands() []*cobra.Command {
 			if _, err := deleteToken(tokenPath(a.cfg.TokenFile)); err != nil {
 				return err
 			}
-			if lerr != nil && statusMessage(lerr) != "not logged in" && !strings.Contains(statusMessage(lerr), "expired") {
+			// A token the server no longer knows is as good as logged out.
+			if lerr != nil && !deadLogin(lerr) {
 				return lerr
 			}
 			return a.message("logged out")

@@ -92,6 +92,12 @@ func (a *app) run(ctx context.Context, f func(context.Context, *client.Client) e
 	return explainLogin(f(ctx, cl))
 }
 
+// deadLogin reports the server errors that mean the saved login is gone.
+func deadLogin(err error) bool {
+	msg := statusMessage(err)
+	return msg == "not logged in" || strings.Contains(msg, "token has expired") || strings.Contains(msg, "invalid token")
+}
+
 // explainLogin turns the server's login errors into a hint to log in.
 func explainLogin(err error) error {
 	if err == nil {
@@ -99,7 +105,7 @@ func explainLogin(err error) error {
 	}
 	msg := statusMessage(err)
 	switch {
-	case msg == "not logged in", strings.Contains(msg, "token has expired"), strings.Contains(msg, "invalid token"):
+	case deadLogin(err):
 		return fmt.Errorf("%s: run `immuadmin login <username>` again", msg)
 	case strings.Contains(msg, "please select a database first"):
 		return fmt.Errorf("%s: run `immuadmin database use <name>`", msg)
