@@ -20,6 +20,7 @@ func TestCloseDuringUse(t *testing.T) {
 	for round := 0; round < 4; round++ {
 		t.Run(fmt.Sprint(round), func(t *testing.T) {
 			o := testOptions(vfs.OS)
+			o.Synced = round%2 == 0 // async mode too: its flusher must stop cleanly
 			s := openTest(t, t.TempDir(), o)
 			for i := 0; i < 20; i++ {
 				set(t, s, fmt.Sprintf("k%02d", i), fmt.Sprintf("%0100d", i)) // values > inline size: log reads
