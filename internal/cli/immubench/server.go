@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -67,7 +69,10 @@ func newServerCommand() *cobra.Command {
 					c.valueSize = 100
 				}
 			}
-			return runServer(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), c)
+			// Ctrl-C ends the run early but still prints the summary.
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+			defer stop()
+			return runServer(ctx, cmd.OutOrStdout(), cmd.ErrOrStderr(), c)
 		},
 	}
 	f := cmd.Flags()
@@ -165,9 +170,6 @@ func runID() string {
 }
 
 func runServer(ctx context.Context, out, errOut io.Writer, c serverConfig) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	if err := c.resolve(); err != nil {
 		return err
 	}
@@ -222,6 +224,9 @@ func runServer(ctx context.Context, out, errOut io.Writer, c serverConfig) error
 				}
 				t := time.Now()
 				entries, err := op(runCtx, i)
+				if err != nil && runCtx.Err() != nil {
+					return // interrupted: the op did not fail on its own
+				}
 				if err != nil {
 					rec.fail(fmt.Errorf("%s op %d: %w", c.workload, i, err))
 					continue
