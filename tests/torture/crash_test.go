@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/attestdb/attestdb/api/schema"
 	"github.com/attestdb/attestdb/client"
 )
 
@@ -163,44 +164,46 @@ func maxAckTx(acks []ack) uint64 {
 	return m
 }
 
-// connect opens one session per state dir, in parallel (each login is a
-// bcrypt check); each client keeps its trusted state in its own directory,
-// so it survives the restarts.
+// connect makes one client per state dir; each keeps its trusted state in
+// its own directory, so it survives the restarts. The first client opens a
+// session, the second logs in with the legacy token flow, and the others
+// share that token: both auth paths are exercised while the bcrypt checks
+// (two per connect) stay cheap.
 func connect(t *testing.T, srv *Server, stateDirs []string) []*client.Client {
 	t.Helper()
-	out := make([]*client.Client, len(stateDirs))
-	errs := make([]error, len(stateDirs))
-	var wg sync.WaitGroup
-	for i, d := range stateDirs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			o := client.DefaultOptions().WithAddress(srv.Host).WithPort(srv.Port).WithDir(d)
-			o.KeepAliveInterval = 0
-			c, err := client.New(o)
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
-			defer cancel()
-			if err := c.OpenSession(ctx, []byte("immudb"), []byte("immudb"), "defaultdb"); err != nil {
-				c.Close()
-				errs[i] = err
-				return
-			}
-			out[i] = c
-		}()
+	out := make([]*client.Client, 0, len(stateDirs))
+	fail := func(format string, args ...any) {
+		t.Helper()
+		closeAll(out)
+		t.Fatalf(format, args...)
 	}
-	wg.Wait()
-	for _, err := range errs {
+	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+	defer cancel()
+	var token string
+	for i, d := range stateDirs {
+		o := client.DefaultOptions().WithAddress(srv.Host).WithPort(srv.Port).WithDir(d)
+		o.KeepAliveInterval = 0
+		c, err := client.New(o)
 		if err != nil {
-			for _, c := range out {
-				if c != nil {
-					c.Close()
+			fail("client: %v", err)
+		}
+		out = append(out, c)
+		switch {
+		case i == 0 || len(stateDirs) == 1:
+			err = c.OpenSession(ctx, []byte("immudb"), []byte("immudb"), "defaultdb")
+		case token == "":
+			if _, err = c.Login(ctx, []byte("immudb"), []byte("immudb")); err == nil {
+				var r *schema.UseDatabaseReply
+				if r, err = c.UseDatabase(ctx, "defaultdb"); err == nil {
+					token = r.GetToken()
 				}
 			}
-			t.Fatalf("open session: %v", err)
+		default:
+			c.SetToken(token, "defaultdb")
+			_, err = c.Health(ctx) // learns the server UUID
+		}
+		if err != nil {
+			fail("client %d: connect: %v", i, err)
 		}
 	}
 	return out
