@@ -143,7 +143,7 @@ func (a *app) login(ctx context.Context, user string) error {
 	}
 	text := "logged in"
 	if changed {
-		text = fmt.Sprintf("Password of %s was changed successfully\nlogged in", user)
+		text = fmt.Sprintf("%s's password has been changed\nlogged in", user)
 	}
 	return a.emit(text, map[string]any{"result": "logged in", "user": user, "passwordChanged": changed})
 }

@@ -97,7 +97,8 @@ func (a *app) userCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.message(fmt.Sprintf("Created user %s with %s permission on %s", args[0], PermissionName(perm), db))
+			return a.emit("Created user "+args[0], map[string]string{"result": "Created user " + args[0], "user": args[0],
+				"database": db, "permission": PermissionName(perm)})
 		},
 	}
 	chpass := &cobra.Command{
@@ -127,7 +128,7 @@ func (a *app) userCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.message(fmt.Sprintf("Password of %s was changed successfully", args[0]))
+			return a.message(fmt.Sprintf("%s's password has been changed", args[0]))
 		},
 	}
 	chpass.Flags().Bool("old", false, "ask for the old password first (needed to change your own password)")
@@ -197,20 +198,21 @@ func (a *app) emitUsers(ul *schema.UserList) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d user(s)\n", len(ul.GetUsers()))
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "User\tActive\tCreated By\tCreated At\tDatabase\tPermission")
+	fmt.Fprintln(tw, "User\tActive\tDatabase\tPermission\tCreated By\tCreated At")
 	for _, u := range ul.GetUsers() {
 		j := userJSON{User: string(u.GetUser()), Active: u.GetActive(), CreatedBy: u.GetCreatedby(), CreatedAt: u.GetCreatedat(),
 			Permissions: []userPermJSON{}}
 		perms := u.GetPermissions()
 		if len(perms) == 0 {
-			fmt.Fprintf(tw, "%s\t%t\t%s\t%s\t\t\n", j.User, j.Active, j.CreatedBy, j.CreatedAt)
+			fmt.Fprintf(tw, "%s\t%t\t\t\t%s\t%s\n", j.User, j.Active, j.CreatedBy, j.CreatedAt)
 		}
 		for i, p := range perms {
-			j.Permissions = append(j.Permissions, userPermJSON{p.GetDatabase(), PermissionName(p.GetPermission())})
+			name := PermissionName(p.GetPermission())
+			j.Permissions = append(j.Permissions, userPermJSON{p.GetDatabase(), name})
 			if i == 0 {
-				fmt.Fprintf(tw, "%s\t%t\t%s\t%s\t%s\t%s\n", j.User, j.Active, j.CreatedBy, j.CreatedAt, p.GetDatabase(), PermissionName(p.GetPermission()))
+				fmt.Fprintf(tw, "%s\t%t\t%s\t%s\t%s\t%s\n", j.User, j.Active, p.GetDatabase(), name, j.CreatedBy, j.CreatedAt)
 			} else {
-				fmt.Fprintf(tw, "\t\t\t\t%s\t%s\n", p.GetDatabase(), PermissionName(p.GetPermission()))
+				fmt.Fprintf(tw, "\t\t%s\t%s\t\t\n", p.GetDatabase(), name)
 			}
 		}
 		js = append(js, j)
