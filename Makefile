@@ -2,7 +2,7 @@
 GO ?= go
 FUZZTIME ?= 5s
 
-.PHONY: all build test test-short vet fuzz-short bench proto clean
+.PHONY: all build test test-short vet fuzz-short bench bench-server proto clean
 
 all: build
 
@@ -36,6 +36,10 @@ bench:
 	bin/immubench engine --workload get     --concurrency 2   --n 300000
 	bin/immubench engine --workload scan    --concurrency 2   --n 20000
 	bin/immubench engine --workload history --concurrency 2   --n 100000
+
+# bench-server: immudb + immubench server, every workload, table into docs/BENCHMARKS.md
+bench-server:
+	BENCH_DURATION=$${BENCH_DURATION:-10s} ./scripts/bench-server.sh
 
 proto:
 	./scripts/genproto.sh

@@ -5,4 +5,8 @@
 //	workload=<w> concurrency=<c> ops/s=<n> entries/s=<n> p50=<d> p99=<d>
 //
 // which scripts parse. An op is one tx for set/batch, one read otherwise.
+//
+// The server subcommand (server*.go) loads a running server over real gRPC
+// through package client, with many sessions; its last line adds
+// `errors=<n>`, and a run with errors exits non-zero.
 package immubench
