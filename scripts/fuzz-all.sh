@@ -2,9 +2,10 @@
 # Runs every Go fuzz target in the module for a short time each (default 5s).
 # Usage: scripts/fuzz-all.sh [duration]
 #
-# Go's fuzzer can end a healthy run with "context deadline exceeded" when the
-# time budget runs out while a worker is busy with a slow input (seen on a
-# loaded 2-core machine). Such a run found nothing: a real failure prints
+# Go 1.26's fuzz coordinator can end a healthy run with "context deadline
+# exceeded" right at the -fuzztime boundary (a race in internal/fuzz,
+# go.dev/issue/75804, fixed in Go 1.27; seen here on a loaded 2-core machine).
+# Such a run found nothing: a real failure prints
 # "Failing input written to" and saves the input under testdata/fuzz. So a
 # target that fails that way alone is run again (twice at most); any other
 # failure fails at once.
