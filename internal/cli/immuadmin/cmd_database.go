@@ -61,7 +61,7 @@ func (a *app) databaseCommand() *cobra.Command {
 				name = strings.ToLower(args[0])
 			}
 			replica := resp.GetSettings().GetReplicationSettings().GetReplica().GetValue()
-			return a.emit(fmt.Sprintf("database '%s' {replica: %t} successfully created", name, replica),
+			return a.emit(fmt.Sprintf("database '%s' {%s} successfully created", name, settingsSummary(cmd.Flags(), replica)),
 				map[string]any{"database": name, "replica": replica, "created": true})
 		},
 	}
@@ -89,7 +89,7 @@ func (a *app) databaseCommand() *cobra.Command {
 				name = strings.ToLower(args[0])
 			}
 			replica := resp.GetSettings().GetReplicationSettings().GetReplica().GetValue()
-			return a.emit(fmt.Sprintf("database '%s' {replica: %t} successfully updated", name, replica),
+			return a.emit(fmt.Sprintf("database '%s' {%s} successfully updated", name, settingsSummary(cmd.Flags(), replica)),
 				map[string]any{"database": name, "replica": replica, "updated": true})
 		},
 	}
@@ -113,7 +113,7 @@ func (a *app) databaseCommand() *cobra.Command {
 			if err := writeToken(tokenPath(a.cfg.TokenFile), db, token); err != nil {
 				return err
 			}
-			return a.message("Now using " + db)
+			return a.message(fmt.Sprintf("now using database '%s'", db))
 		},
 	}
 	simple := func(name, short, done string, call func(context.Context, *client.Client, string) error) *cobra.Command {
@@ -141,10 +141,18 @@ func (a *app) databaseCommand() *cobra.Command {
 		_, err := cl.UnloadDatabase(ctx, db)
 		return err
 	})
-	del := simple("delete", "Delete an unloaded database and its files", "deleted", func(ctx context.Context, cl *client.Client, db string) error {
-		_, err := cl.DeleteDatabase(ctx, db)
-		return err
-	})
+	del := simple("delete", "Delete an unloaded database and its files (unrecoverable; needs --yes-i-know-what-i-am-doing)", "deleted",
+		func(ctx context.Context, cl *client.Client, db string) error {
+			_, err := cl.DeleteDatabase(ctx, db)
+			return err
+		})
+	del.Flags().Bool("yes-i-know-what-i-am-doing", false, "safety flag to confirm the deletion")
+	del.PreRunE = func(cmd *cobra.Command, args []string) error {
+		if sure, _ := cmd.Flags().GetBool("yes-i-know-what-i-am-doing"); !sure {
+			return fmt.Errorf("database '%s' was not deleted: safety flag --yes-i-know-what-i-am-doing not set", args[0])
+		}
+		return nil
+	}
 	flush := &cobra.Command{
 		Use:   "flush [database]",
 		Short: "Flush the index of the database in use (or of the one named)",
@@ -165,7 +173,7 @@ func (a *app) databaseCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.message("Database index successfully flushed")
+			return a.message("database index successfully flushed")
 		},
 	}
 	flush.Flags().Float32("cleanup-percentage", 0, "percentage of index files to clean up")
@@ -184,7 +192,7 @@ func (a *app) databaseCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.message("Database index successfully compacted")
+			return a.message("database index successfully compacted")
 		},
 	}
 	database.AddCommand(list, create, update, use, load, unload, del, flush, compact)

@@ -2,6 +2,7 @@ package immuadmin
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -52,7 +53,7 @@ var u32Settings = []u32Setting{
 	{"max-value-len", "max length of values", func(s *schema.DatabaseNullableSettings, v uint32) { s.MaxValueLen = u32(v) }},
 	{"max-tx-entries", "max number of entries per transaction", func(s *schema.DatabaseNullableSettings, v uint32) { s.MaxTxEntries = u32(v) }},
 	{"file-size", "file size of data files (bytes)", func(s *schema.DatabaseNullableSettings, v uint32) { s.FileSize = u32(v) }},
-	{"max-concurrency", "max number of concurrent data writers", func(s *schema.DatabaseNullableSettings, v uint32) { s.MaxConcurrency = u32(v) }},
+	{"max-commit-concurrency", "max number of concurrent commits", func(s *schema.DatabaseNullableSettings, v uint32) { s.MaxConcurrency = u32(v) }},
 	{"max-io-concurrency", "max number of concurrent io operations", func(s *schema.DatabaseNullableSettings, v uint32) { s.MaxIOConcurrency = u32(v) }},
 	{"tx-log-cache-size", "size of the tx log cache", func(s *schema.DatabaseNullableSettings, v uint32) { s.TxLogCacheSize = u32(v) }},
 	{"vlog-cache-size", "size of the value log cache", func(s *schema.DatabaseNullableSettings, v uint32) { s.VLogCacheSize = u32(v) }},
@@ -102,6 +103,41 @@ var strSettings = []strSetting{
 	{"replication-primary-password", "password on the primary (replicas)", func(s *schema.DatabaseNullableSettings, v string) { repl(s).PrimaryPassword = ns(v) }},
 }
 
+type durSetting struct {
+	name, usage string
+	set         func(s *schema.DatabaseNullableSettings, v *schema.NullableMilliseconds)
+}
+
+func trunc(s *schema.DatabaseNullableSettings) *schema.TruncationNullableSettings {
+	if s.TruncationSettings == nil {
+		s.TruncationSettings = &schema.TruncationNullableSettings{}
+	}
+	return s.TruncationSettings
+}
+
+var durSettings = []durSetting{
+	{"sync-frequency", "time between fsyncs of the logs during commits (e.g. 20ms)",
+		func(s *schema.DatabaseNullableSettings, v *schema.NullableMilliseconds) { s.SyncFrequency = v }},
+	{"retention-period", "how long data is kept before truncation may discard it",
+		func(s *schema.DatabaseNullableSettings, v *schema.NullableMilliseconds) { trunc(s).RetentionPeriod = v }},
+	{"truncation-frequency", "how often truncation runs",
+		func(s *schema.DatabaseNullableSettings, v *schema.NullableMilliseconds) {
+			trunc(s).TruncationFrequency = v
+		}},
+}
+
+// oldFlagNames maps flag names of earlier immuadmin releases to today's.
+var oldFlagNames = map[string]string{
+	"replication-enabled":           "replication-is-replica",
+	"replica":                       "replication-is-replica",
+	"replication-follower-username": "replication-primary-username",
+	"replication-follower-password": "replication-primary-password",
+	"replication-master-database":   "replication-primary-database",
+	"replication-master-address":    "replication-primary-host",
+	"replication-master-port":       "replication-primary-port",
+	"max-concurrency":               "max-commit-concurrency",
+}
+
 // addSettingsFlags registers the settings flags on fs.
 func addSettingsFlags(fs *pflag.FlagSet) {
 	for _, f := range u32Settings {
@@ -113,10 +149,16 @@ func addSettingsFlags(fs *pflag.FlagSet) {
 	for _, f := range strSettings {
 		fs.String(f.name, "", f.usage)
 	}
-	fs.Duration("sync-frequency", 0, "time between fsyncs of the logs (e.g. 20ms)")
+	for _, f := range durSettings {
+		fs.Duration(f.name, 0, f.usage)
+	}
 	fs.Float32("cleanup-percentage", 0, "index: percentage of index files cleaned up on each flush")
-	// immudb's older spelling of --replication-is-replica.
-	fs.BoolP("replica", "r", false, "set the database as a replica (same as --replication-is-replica)")
+	fs.SetNormalizeFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+		if n, ok := oldFlagNames[name]; ok {
+			name = n
+		}
+		return pflag.NormalizedName(name)
+	})
 }
 
 // settingsFromFlags builds the settings from the flags that were given.
@@ -143,16 +185,14 @@ func settingsFromFlags(fs *pflag.FlagSet) (*schema.DatabaseNullableSettings, err
 			f.set(s, v)
 		}
 	}
-	if fs.Changed("replica") {
-		v, _ := fs.GetBool("replica")
-		repl(s).Replica = nb(v)
-	}
-	if fs.Changed("sync-frequency") {
-		d, _ := fs.GetDuration("sync-frequency")
-		if d < 0 {
-			return nil, fmt.Errorf("%w: --sync-frequency must not be negative", ErrBadArgument)
+	for _, f := range durSettings {
+		if fs.Changed(f.name) {
+			d, _ := fs.GetDuration(f.name)
+			if d < 0 {
+				return nil, fmt.Errorf("%w: --%s must not be negative", ErrBadArgument, f.name)
+			}
+			f.set(s, &schema.NullableMilliseconds{Value: int64(d / time.Millisecond)})
 		}
-		s.SyncFrequency = &schema.NullableMilliseconds{Value: int64(d / time.Millisecond)}
 	}
 	if fs.Changed("cleanup-percentage") {
 		p, _ := fs.GetFloat32("cleanup-percentage")
@@ -163,3 +203,19 @@ func settingsFromFlags(fs *pflag.FlagSet) (*schema.DatabaseNullableSettings, err
 	}
 	return s, nil
 }
+
+// settingsSummary lists the replica mode and then every setting given on
+// the command line, as "name: value" in name order: what create and update
+// print between braces.
+func settingsSummary(fs *pflag.FlagSet, replica bool) string {
+	parts := []string{fmt.Sprintf("replica: %t", replica)}
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Changed && f.Name != "replication-is-replica" && !isSecret(f.Name) {
+			parts = append(parts, f.Name+": "+f.Value.String())
+		}
+	})
+	return strings.Join(parts, ", ")
+}
+
+// isSecret tells flags whose value must not be echoed.
+func isSecret(name string) bool { return strings.HasSuffix(name, "-password") }
