@@ -54,9 +54,10 @@ func (a *app) loginCommands() []*cobra.Command {
 		},
 	}
 	status := &cobra.Command{
-		Use:   "status",
-		Short: "Show the server status: version, uptime, databases, transactions (no login needed)",
-		Args:  cobra.NoArgs,
+		Use:     "status",
+		Aliases: []string{"p"},
+		Short:   "Show the server status: version, uptime, databases, transactions (no login needed)",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, cancel := context.WithTimeout(cmd.Context(), callTimeout)
 			defer cancel()
@@ -74,9 +75,9 @@ func (a *app) loginCommands() []*cobra.Command {
 				up = 0
 			}
 			var b strings.Builder
-			b.WriteString("OK - server is reachable and responding to queries\n")
+			b.WriteString("Status:        OK - server is reachable and responding to queries\n")
 			fmt.Fprintf(&b, "Version:       %s\n", info.GetVersion())
-			fmt.Fprintf(&b, "Up time:       %s (since %s)\n", up, started.Format(time.RFC3339))
+			fmt.Fprintf(&b, "Up time:       %s (up %s)\n", started.Format(time.RFC822), up)
 			fmt.Fprintf(&b, "Databases:     %d (%s)\n", info.GetNumDatabases(), byteCount(uint64(max(info.GetDatabasesDiskSize(), 0))))
 			fmt.Fprintf(&b, "Transactions:  %d\n", info.GetNumTransactions())
 			return a.emit(b.String(), map[string]any{
