@@ -33,6 +33,9 @@ Prometheus endpoint. -v shows a live view refreshed every second until Ctrl-C.`,
 			}
 			url := metricsURL(a.cfg.Address, port)
 			ctx := cmd.Context()
+			if text, _ := cmd.Flags().GetBool("text"); text && visual {
+				return fmt.Errorf("%w: --text and --visual exclude each other", ErrBadArgument)
+			}
 			if visual {
 				return a.liveStats(ctx, url)
 			}
@@ -54,8 +57,11 @@ Prometheus endpoint. -v shows a live view refreshed every second until Ctrl-C.`,
 		},
 	}
 	stats.Flags().Int("metrics-port", DefaultMetricsPort, "port of the server's metrics endpoint")
-	stats.Flags().Bool("raw", false, "print the raw Prometheus metrics")
+	stats.Flags().BoolP("raw", "r", false, "print the raw Prometheus metrics")
 	stats.Flags().BoolP("visual", "v", false, "live view, refreshed every second until Ctrl-C")
+	// immudb's immuadmin shows the live view unless -t is given; here text
+	// is the default (scripts and monitoring), and -t is accepted as is.
+	stats.Flags().BoolP("text", "t", false, "show statistics as text (the default)")
 	return stats
 }
 
