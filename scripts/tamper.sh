@@ -17,7 +17,7 @@ trap 'rm -rf "$tmp"' EXIT
 timeout=$((flips * 5 + 300))
 status=0
 (cd tests/torture && "$tmp/torture.test" -test.run '^TestTamperDetection$' -test.v \
-	-test.timeout "${timeout}s" -tamper.flips "$flips" "$@") | tee "$tmp/out" | grep -v '^flips=' || status=$?
+	-test.timeout "${timeout}s" -tamper.flips "$flips" "$@") | tee "$tmp/out" | grep --line-buffered -v '^flips=' || status=$?
 grep -q -- '^--- PASS: TestTamperDetection' "$tmp/out" || status=1
 summary="$(grep '^flips=' "$tmp/out" | tail -n 1 || true)"
 echo "${summary:-flips=0 detected=0 undetected=0}"

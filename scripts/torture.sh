@@ -17,7 +17,7 @@ trap 'rm -rf "$tmp"' EXIT
 timeout=$((cycles * 10 + 300))
 status=0
 (cd tests/torture && "$tmp/torture.test" -test.run '^TestCrashConsistency$' -test.v \
-	-test.timeout "${timeout}s" -torture.cycles "$cycles" "$@") | tee "$tmp/out" | grep -v '^cycles=' || status=$?
+	-test.timeout "${timeout}s" -torture.cycles "$cycles" "$@") | tee "$tmp/out" | grep --line-buffered -v '^cycles=' || status=$?
 grep -q -- '^--- PASS: TestCrashConsistency' "$tmp/out" || status=1
 summary="$(grep '^cycles=' "$tmp/out" | tail -n 1 || true)"
 echo "${summary:-cycles=0 acknowledged=0 lost=0 verified=0}"

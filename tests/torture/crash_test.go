@@ -120,6 +120,9 @@ func TestCrashConsistency(t *testing.T) {
 		st.acknowledged += len(acks)
 		pending = acks
 		st.cycles++
+		if st.cycles%10 == 0 {
+			t.Logf("progress: %s", st.String())
+		}
 
 		if *flagIntegrityEvery > 0 && cycle%*flagIntegrityEvery == 0 {
 			t0 = time.Now()
