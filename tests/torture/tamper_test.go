@@ -26,8 +26,8 @@ import (
 )
 
 var (
-	flagFlips      = flag.Int("tamper.flips", 0, "single-bit flips (0: 300, or 60 with -short)")
-	flagTamperTxs  = flag.Int("tamper.txs", 3000, "txs written to the database at rest")
+	flagFlips      = flag.Int("tamper.flips", 0, "single-bit flips (0: 60, or 26 with -short; make tamper passes 300)")
+	flagTamperTxs  = flag.Int("tamper.txs", 0, "txs written to the database at rest (0: 3000, or 500 with -short)")
 	flagTamperSeed = flag.Uint64("tamper.seed", 0, "random seed (0: from the clock)")
 )
 
@@ -88,9 +88,9 @@ type target struct {
 func TestTamperDetection(t *testing.T) {
 	flips := *flagFlips
 	if flips <= 0 {
-		flips = 300
+		flips = 60
 		if testing.Short() {
-			flips = 60
+			flips = 26
 		}
 	}
 	seed := *flagTamperSeed
@@ -100,7 +100,14 @@ func TestTamperDetection(t *testing.T) {
 	t.Logf("seed=%d (rerun with -tamper.seed=%d)", seed, seed)
 	rng := rand.New(rand.NewPCG(seed, 0x74616d70))
 
-	env := buildAtRest(t, *flagTamperTxs, rng)
+	txs := *flagTamperTxs
+	if txs <= 0 {
+		txs = 3000
+		if testing.Short() {
+			txs = 500
+		}
+	}
+	env := buildAtRest(t, txs, rng)
 	targets := map[string][]target{}
 	for i, f := range env.snap.Files {
 		if f.Size == 0 {
