@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -142,6 +143,24 @@ Environment variables:
 	return root
 }
 
+// configFileName is looked up in ., ./configs and the home directory when
+// --config is not given.
+const configFileName = "immuclient.toml"
+
+func findConfig() string {
+	dirs := []string{".", "configs"}
+	if home, err := os.UserHomeDir(); err == nil {
+		dirs = append(dirs, home)
+	}
+	for _, d := range dirs {
+		fn := filepath.Join(d, configFileName)
+		if st, err := os.Stat(fn); err == nil && st.Mode().IsRegular() {
+			return fn
+		}
+	}
+	return ""
+}
+
 // ErrBadConfig reports an unusable configuration value or file.
 var ErrBadConfig = errors.New("invalid configuration")
 
@@ -152,16 +171,13 @@ func (a *app) loadConfig(v *viper.Viper, cmd *cobra.Command) error {
 		if err := v.ReadInConfig(); err != nil {
 			return fmt.Errorf("%w: reading config file %s: %v", ErrBadConfig, fn, err)
 		}
-	} else {
-		v.SetConfigName("immuclient")
-		v.AddConfigPath(".")
-		v.AddConfigPath("configs")
-		if home, err := os.UserHomeDir(); err == nil {
-			v.AddConfigPath(home)
-		}
-		var nf viper.ConfigFileNotFoundError
-		if err := v.ReadInConfig(); err != nil && !errors.As(err, &nf) {
-			return fmt.Errorf("%w: %v", ErrBadConfig, err)
+	} else if fn := findConfig(); fn != "" {
+		// Looked up by its full name: viper's own search also takes a file
+		// named just "immuclient", which is the program itself when it is
+		// run from its own directory.
+		v.SetConfigFile(fn)
+		if err := v.ReadInConfig(); err != nil {
+			return fmt.Errorf("%w: reading config file %s: %v", ErrBadConfig, fn, err)
 		}
 	}
 	a.cfg = Config{
