@@ -69,7 +69,18 @@ func mustSession(t testing.TB, s *server, user, pass, db string, pub *ecdsa.Publ
 // UseDatabase when db != ""); pubFile, when set, is the signing key file.
 func tokenClient(t testing.TB, s *server, user, pass, db, pubFile string) client.ImmuClient {
 	t.Helper()
-	dir := t.TempDir()
+	return tokenClientIn(t, s, user, pass, db, pubFile, t.TempDir())
+}
+
+// tokenClientDir is a superuser token client on defaultdb, checking the test
+// signing key, whose local state lives in dir.
+func tokenClientDir(t testing.TB, s *server, dir string) client.ImmuClient {
+	t.Helper()
+	return tokenClientIn(t, s, "immudb", "immudb", "", signingPubFile, dir)
+}
+
+func tokenClientIn(t testing.TB, s *server, user, pass, db, pubFile, dir string) client.ImmuClient {
+	t.Helper()
 	opts := clientOpts(s, dir)
 	if pubFile != "" {
 		opts = opts.WithServerSigningPubKey(pubFile)
