@@ -5,6 +5,8 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"os/user"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -40,17 +42,45 @@ func newCLIEnv(t *testing.T, s *server) *cliEnv {
 	if cliBuildErr != nil {
 		t.Skipf("the official CLIs could not be built: %v", cliBuildErr)
 	}
-	return &cliEnv{t: t, s: s, home: t.TempDir(), work: t.TempDir()}
+	e := &cliEnv{t: t, s: s, home: t.TempDir(), work: t.TempDir()}
+	// immuclient v1.11.1 ignores $HOME and --tokenfile and always writes
+	// <home of the OS user>/token. Keep whatever file was there and put it
+	// back afterwards, so the test leaves the home directory as it was.
+	if h := realHome(); h != "" {
+		path := filepath.Join(h, "token")
+		old, err := os.ReadFile(path)
+		existed := err == nil
+		t.Cleanup(func() {
+			if existed {
+				_ = os.WriteFile(path, old, 0o600)
+			} else {
+				_ = os.Remove(path)
+			}
+		})
+	}
+	return e
+}
+
+// realHome is the OS user's home directory from the user database, where
+// immuclient writes its token file.
+func realHome() string {
+	u, err := user.Current()
+	if err != nil {
+		return ""
+	}
+	return u.HomeDir
 }
 
 // run executes bin with args plus the connection flags and returns the
 // combined output.
 func (e *cliEnv) run(bin string, st cliStep) (string, error) {
 	args := append([]string{}, st.args...)
-	args = append(args, "-a", "127.0.0.1", "-p", strconv.Itoa(e.s.port),
-		"--tokenfile", e.work+"/token")
+	args = append(args, "-a", "127.0.0.1", "-p", strconv.Itoa(e.s.port))
 	if strings.HasSuffix(bin, "immuclient") {
-		args = append(args, "--dir", e.work, "--server-signing-pub-key", signingPubFile)
+		args = append(args, "--tokenfile", filepath.Join(e.work, "token"),
+			"--dir", e.work, "--server-signing-pub-key", signingPubFile)
+	} else {
+		args = append(args, "--tokenfile", filepath.Join(e.work, "token"))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
 	defer cancel()
@@ -117,9 +147,9 @@ func TestCLIs(t *testing.T) {
 	e := newCLIEnv(t, s)
 
 	e.check(immuclientBin, []cliStep{
-		// No explicit login: immuclient logs in with IMMUCLIENT_* itself.
+		// No explicit `login`: every command logs in by itself from
+		// IMMUCLIENT_USERNAME/PASSWORD.
 		{args: []string{"set", "k1", "v1"}, want: []string{`tx:\s+1\n`, `key:\s+k1\n`, `value:\s+v1\n`}},
-		{args: []string{"login", "immudb"}, stdin: adminPass, want: []string{`Successfully logged in`}},
 		{args: []string{"get", "k1"}, want: []string{`tx:\s+1\n`, `value:\s+v1\n`}},
 		{args: []string{"safeset", "k2", "v2"}, want: []string{`tx:\s+2\n`, `value:\s+v2\n`, `verified:\s+true`}},
 		{args: []string{"safeget", "k2"}, want: []string{`value:\s+v2\n`, `verified:\s+true`}},
@@ -159,10 +189,13 @@ func TestCLIs(t *testing.T) {
 		{args: []string{"logout"}, want: []string{`logged out`}},
 	})
 
-	// immuclient again, now that a second database exists: `use` selects
-	// it. (Verified calls after `use` are not checked here: see README,
-	// "Open findings".)
+	// A second database now exists: `use` selects it (the token, bound to
+	// db3, goes to the token file) and later commands run on db3.
 	e.check(immuclientBin, []cliStep{
 		{args: []string{"use", "db3"}, want: []string{`Now using db3`}},
+		{args: []string{"set", "d", "in-db3"}, want: []string{`tx:\s+1\n`, `value:\s+in-db3\n`}},
+		{args: []string{"get", "k1"}, want: []string{`tbtree: key not found`}},
+		{args: []string{"status"}, want: []string{`database:\s+db3\n`, `txID:\s+1\n`}},
 	})
+
 }
