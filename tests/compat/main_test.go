@@ -75,14 +75,12 @@ func runMain(m *testing.M) int {
 func goBuild(dir, out, pkg string) error {
 	cmd := exec.Command("go", "build", "-o", out, pkg)
 	cmd.Dir = dir
-	done := make(chan struct{})
 	timer := time.AfterFunc(buildTimeout, func() {
 		if cmd.Process != nil {
 			_ = cmd.Process.Kill()
 		}
 	})
 	defer timer.Stop()
-	defer close(done)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build %s: %w\n%s", pkg, err, b)
 	}
