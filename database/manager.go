@@ -258,7 +258,7 @@ func (m *Manager) Get(name string) (*DB, error) {
 		return nil, err
 	}
 	if rec.db == nil {
-		return nil, ErrDatabaseNotLoaded
+		return nil, ErrAlreadyClosed
 	}
 	return rec.db, nil
 }

@@ -121,7 +121,7 @@ func TestManagerLifecycle(t *testing.T) {
 	if err := m.Unload("db3"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.Get("db3"); !errors.Is(err, ErrDatabaseNotLoaded) {
+	if _, err := m.Get("db3"); !errors.Is(err, ErrAlreadyClosed) || err.Error() != "already closed" {
 		t.Errorf("get unloaded: %v", err)
 	}
 	if err := m.Close(); err != nil {

@@ -19,6 +19,9 @@ var (
 	ErrDatabaseNotExists     = errors.New("database does not exist")
 	ErrDatabaseAlreadyExists = errors.New("database already exists")
 	ErrDatabaseNotLoaded     = errors.New("database is not loaded")
+	// ErrAlreadyClosed is what calls on an unloaded database get (Get,
+	// UseDatabase): immudb answers them with its store's "already closed".
+	ErrAlreadyClosed         = errors.New("already closed")
 	ErrDatabaseAlreadyLoaded = errors.New("database already loaded")
 	ErrDatabaseLoaded        = errors.New("cannot delete an open database")
 	ErrMaxActiveDatabases    = errors.New("max active databases limit exceeded")

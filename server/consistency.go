@@ -99,7 +99,7 @@ func (m *consistencyMonitor) round(ctx context.Context) int {
 		m.mu.Unlock()
 		last, err := m.checkOne(name, prev, seen)
 		switch {
-		case errors.Is(err, database.ErrDatabaseNotLoaded), errors.Is(err, database.ErrDatabaseNotExists), errors.Is(err, database.ErrDBClosed):
+		case errors.Is(err, database.ErrDatabaseNotLoaded), errors.Is(err, database.ErrAlreadyClosed), errors.Is(err, database.ErrDatabaseNotExists), errors.Is(err, database.ErrDBClosed):
 			// Unloaded or deleted meanwhile: nothing to check.
 		case err != nil:
 			failed++
