@@ -2,7 +2,7 @@
 GO ?= go
 FUZZTIME ?= 5s
 
-.PHONY: all build test test-short vet fuzz-short bench bench-server proto clean
+.PHONY: all build test test-short vet fuzz-short compat bench bench-server proto clean
 
 all: build
 
@@ -23,6 +23,12 @@ test-short:
 # fuzz-short runs every Fuzz* target of the module for FUZZTIME each.
 fuzz-short:
 	@./scripts/fuzz-all.sh $(FUZZTIME)
+
+# compat: immudb's official Go SDK v1.11.1 and its immuclient/immuadmin
+# against our server (tests/compat is a separate module, so immudb's code is
+# never linked into ours).
+compat:
+	cd tests/compat && $(GO) test -count=1 -timeout 10m ./...
 
 # bench: Go micro-benchmarks of the hot paths, then the engine's standard set
 # through the bench program (figures go into docs/BENCHMARKS.md by hand,
