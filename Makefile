@@ -12,10 +12,12 @@ build:
 vet:
 	$(GO) vet ./...
 
-# test: vet, every test with the race detector, then each fuzz target briefly.
+# test: vet, every test with the race detector, each fuzz target briefly,
+# then immudb's official clients against our server.
 test: vet
 	$(GO) test -race -count=1 -timeout 25m ./...
 	$(MAKE) fuzz-short
+	$(MAKE) compat
 
 test-short:
 	$(GO) test -short -count=1 ./...
