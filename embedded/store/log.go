@@ -165,6 +165,29 @@ func (l *segLog) readAt(p []byte, pos uint64) error {
 	return fmt.Errorf("%w: short read of %d bytes at segment %d offset %d: %v", ErrCorruptedData, len(p), seg, off, err)
 }
 
+// checkSpan reports ErrCorruptedData when n bytes at pos do not lie inside
+// their segment file. Readers call it before allocating a buffer whose
+// length comes from stored data (an index payload), so a damaged length can
+// not make them allocate more than the log holds.
+func (l *segLog) checkSpan(pos uint64, n int) error {
+	seg, off := splitPos(pos)
+	f, err := l.file(seg)
+	if err != nil {
+		return err
+	}
+	size, err := f.Size()
+	if errors.Is(err, fs.ErrClosed) {
+		return ErrClosed
+	}
+	if err != nil {
+		return fmt.Errorf("store: size of segment %d: %w", seg, err)
+	}
+	if n < 0 || int64(n) > size || off > size-int64(n) {
+		return fmt.Errorf("%w: %d bytes at segment %d offset %d lie outside the segment (%d bytes)", ErrCorruptedData, n, seg, off, size)
+	}
+	return nil
+}
+
 func (l *segLog) close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()

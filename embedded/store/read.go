@@ -161,10 +161,13 @@ func (s *Store) ReadValueAt(pos uint64, vLen int) ([]byte, error) {
 	if s.closed.Load() {
 		return nil, ErrClosed
 	}
-	v := make([]byte, vLen)
 	if vLen == 0 {
-		return v, nil
+		return []byte{}, nil
 	}
+	if err := s.log.checkSpan(pos, vLen); err != nil {
+		return nil, err
+	}
+	v := make([]byte, vLen)
 	if err := s.log.readAt(v, pos); err != nil {
 		return nil, err
 	}
