@@ -1,8 +1,10 @@
 # The whole test suite is `make test` (the command CI runs).
 GO ?= go
 FUZZTIME ?= 5s
+CYCLES ?= 50
+FLIPS ?= 300
 
-.PHONY: all build test test-short vet fuzz-short compat bench bench-server proto clean
+.PHONY: all build test test-short vet fuzz-short compat torture tamper bench bench-server proto clean
 
 all: build
 
@@ -31,6 +33,16 @@ fuzz-short:
 # never linked into ours).
 compat:
 	cd tests/compat && $(GO) test -count=1 -timeout 10m ./...
+
+# torture: SIGKILL the real server under concurrent synced writes CYCLES
+# times; last line cycles=<n> acknowledged=<n> lost=<n> verified=<n>.
+torture:
+	./scripts/torture.sh $(CYCLES)
+
+# tamper: FLIPS single-bit flips over every file of a database at rest;
+# last line flips=<n> detected=<n> undetected=<n>. See docs/RELIABILITY.md.
+tamper:
+	./scripts/tamper.sh $(FLIPS)
 
 # bench: Go micro-benchmarks of the hot paths, then the engine's standard set
 # through the bench program (figures go into docs/BENCHMARKS.md by hand,
