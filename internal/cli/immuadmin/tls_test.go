@@ -2,15 +2,8 @@ package immuadmin
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"io"
 	"log/slog"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -21,6 +14,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/attestdb/attestdb/internal/testpki"
 	"github.com/attestdb/attestdb/server"
 )
 
@@ -42,7 +36,7 @@ func TestTLSScripts(t *testing.T) {
 				return err
 			}
 			env.Defer(func() { _ = os.RemoveAll(dir) })
-			if err := makePKI(env.WorkDir, dir); err != nil {
+			if err := testpki.Write(env.WorkDir, dir, "admin"); err != nil {
 				return err
 			}
 			opts := server.DefaultOptions(filepath.Join(dir, "data"))
@@ -72,61 +66,4 @@ func TestTLSScripts(t *testing.T) {
 			return nil
 		},
 	})
-}
-
-// makePKI writes a CA and an admin client pair to clientDir and the
-// server pair to serverDir, all P-256 and valid for a day.
-func makePKI(clientDir, serverDir string) error {
-	now := time.Now()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return err
-	}
-	ca := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "immuadmin test CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
-	if err != nil {
-		return err
-	}
-	if ca, err = x509.ParseCertificate(caDER); err != nil {
-		return err
-	}
-	if err := pemFile(filepath.Join(clientDir, "ca.pem"), "CERTIFICATE", caDER); err != nil {
-		return err
-	}
-	issue := func(serial int64, cn string, usage x509.ExtKeyUsage, path string) error {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			return err
-		}
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: cn},
-			DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-			NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage},
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &k.PublicKey, caKey)
-		if err != nil {
-			return err
-		}
-		kder, err := x509.MarshalPKCS8PrivateKey(k)
-		if err != nil {
-			return err
-		}
-		if err := pemFile(path+".pem", "CERTIFICATE", der); err != nil {
-			return err
-		}
-		return pemFile(path+".key", "PRIVATE KEY", kder)
-	}
-	if err := issue(2, "localhost", x509.ExtKeyUsageServerAuth, filepath.Join(serverDir, "server")); err != nil {
-		return err
-	}
-	return issue(3, "immuadmin", x509.ExtKeyUsageClientAuth, filepath.Join(clientDir, "admin"))
-}
-
-func pemFile(path, typ string, der []byte) error {
-	return os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600)
 }
