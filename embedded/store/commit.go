@@ -32,6 +32,8 @@ type request struct {
 	hdr  proof.TxHeader
 	err  error
 	done chan struct{}
+
+	replay *proof.TxHeader // set for a replicated tx: the header to reproduce (replicate.go)
 }
 
 var requestPool = sync.Pool{New: func() any { return &request{done: make(chan struct{}, 1)} }}
@@ -123,6 +125,7 @@ func (s *Store) prepare(r *request, req *TxRequest, allowEmpty bool) error {
 	r.nentries = n
 	r.md = req.Metadata
 	r.preconds = req.Preconditions
+	r.replay = req.replay
 	if len(r.preconds) > 0 {
 		for i := range req.Entries {
 			r.keys = append(r.keys, req.Entries[i].Key)
@@ -323,6 +326,9 @@ func (s *Store) commitGroup(group []*request) {
 			if h.BlRoot, err = aht.Root(); err != nil {
 				break
 			}
+		}
+		if err = r.matchReplay(h); err != nil {
+			break
 		}
 		recStart := len(buf)
 		buf = append(buf, make([]byte, frameLen)...)

@@ -51,6 +51,8 @@ type TxRequest struct {
 	Entries       []Entry
 	Metadata      proof.TxMetadata
 	Preconditions []Precondition
+
+	replay *proof.TxHeader // see ReplicateTx
 }
 
 // Tx is a committed transaction as read back from the log.
