@@ -147,7 +147,8 @@ func (b *Batch) Len() int {
 // (one Pebble batch holds the entries and the watermark). It returns
 // ErrOutOfOrder if the first tx is not IndexedUpTo()+1. A batch with no tx
 // is a no-op. Only one Apply runs at a time.
-func (ix *Index) Apply(b *Batch) error {
+func (ix *Index) Apply(b *Batch) (err error) {
+	defer ix.guard(&err)
 	if err := ix.rlock(); err != nil {
 		return err
 	}

@@ -38,7 +38,8 @@ type Options struct {
 	// about twice the disk space of this derived data.
 	Compress bool
 	// Logger receives Pebble's log output; nil = errors go to the standard
-	// log package, informational messages are dropped.
+	// log package, informational messages are dropped. Its Fatalf is never
+	// called: the index handles Pebble's fatal errors (corruption.go).
 	Logger pebble.Logger
 }
 
@@ -54,6 +55,8 @@ type Index struct {
 	db        *pebble.DB
 	maxKeyLen int
 	dir       string
+	dmg       *damage // first damaged data met (Damaged)
+	reset     error   // why Open started over empty (Reset)
 
 	indexed atomic.Uint64 // IndexedUpTo
 
@@ -79,8 +82,32 @@ type Index struct {
 	wmBuf       [8]byte
 }
 
-// Open opens (or creates) the index in opts.Dir.
+// Open opens (or creates) the index in opts.Dir. If the existing files are
+// damaged (Pebble reports corruption while opening or reading the
+// watermark), Open destroys them and returns a new empty index
+// (IndexedUpTo 0, Reset non-nil): the index is derived data and the engine
+// re-applies its log from IndexedUpTo()+1.
 func Open(opts Options) (*Index, error) {
+	ix, err := open(opts)
+	if err == nil || !errors.Is(err, ErrCorrupt) {
+		return ix, err
+	}
+	if derr := Destroy(opts.Dir); derr != nil {
+		return nil, fmt.Errorf("%w (and destroying it failed: %v)", err, derr)
+	}
+	ix, rerr := open(opts)
+	if rerr != nil {
+		return nil, rerr
+	}
+	ix.reset = fmt.Errorf("index: damaged index in %s destroyed at open: %w", opts.Dir, err)
+	return ix, nil
+}
+
+// Reset is non-nil when Open found the index damaged and started over
+// empty; it says what was found.
+func (ix *Index) Reset() error { return ix.reset }
+
+func open(opts Options) (ix *Index, err error) {
 	if opts.Dir == "" {
 		return nil, errors.New("index: Options.Dir is empty")
 	}
@@ -99,6 +126,18 @@ func Open(opts Options) (*Index, error) {
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("index: create %s: %w", opts.Dir, err)
 	}
+	dmg := &damage{}
+	defer func() {
+		// A Fatalf while Pebble opens (a damaged MANIFEST or table).
+		if r := recover(); r != nil {
+			f, ok := r.(*pebbleFatal)
+			if !ok {
+				panic(r)
+			}
+			ix, err = nil, fmt.Errorf("%w: pebble: %s", ErrCorrupt, f.msg)
+		}
+		err = dmg.classify(err)
+	}()
 	cache := pebble.NewCache(opts.CacheSize)
 	defer cache.Unref() // the DB keeps its own reference
 	po := &pebble.Options{
@@ -111,7 +150,8 @@ func Open(opts Options) (*Index, error) {
 		MemTableSize:                opts.MemTableSize,
 		MemTableStopWritesThreshold: 4,
 		FormatMajorVersion:          pebble.FormatNewest,
-		Logger:                      opts.Logger,
+		Logger:                      fatalLogger{out: opts.Logger, dmg: dmg},
+		EventListener:               dmg.eventListener(opts.Logger),
 		CompactionConcurrencyRange:  func() (int, int) { return 1, 2 },
 	}
 	for i := range po.Levels {
@@ -124,7 +164,8 @@ func Open(opts Options) (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("index: open %s: %w", opts.Dir, err)
 	}
-	ix := &Index{
+	ix = &Index{
+		dmg:       dmg,
 		db:        db,
 		maxKeyLen: opts.MaxKeyLen,
 		dir:       opts.Dir,
@@ -180,7 +221,8 @@ func (ix *Index) rlock() error {
 
 // Flush makes everything applied so far durable (it flushes Pebble's
 // memtables to sstables, which Pebble syncs).
-func (ix *Index) Flush() error {
+func (ix *Index) Flush() (err error) {
+	defer ix.guard(&err)
 	if err := ix.rlock(); err != nil {
 		return err
 	}
@@ -192,7 +234,8 @@ func (ix *Index) Flush() error {
 }
 
 // Compact runs a full manual compaction.
-func (ix *Index) Compact() error {
+func (ix *Index) Compact() (err error) {
+	defer ix.guard(&err)
 	if err := ix.rlock(); err != nil {
 		return err
 	}
@@ -205,7 +248,8 @@ func (ix *Index) Compact() error {
 
 // Close flushes and closes the index. Open iterators are invalidated (their
 // Next returns false with ErrClosed). Closing twice returns ErrClosed.
-func (ix *Index) Close() error {
+func (ix *Index) Close() (err error) {
+	defer ix.guard(&err)
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	if ix.closed {
@@ -222,7 +266,7 @@ func (ix *Index) Close() error {
 	<-ix.buildDone
 	ferr := ix.db.Flush()
 	var serr error
-	if ferr == nil && ix.filterReady {
+	if ferr == nil && ix.filterReady && ix.dmg.get() == nil {
 		// Lets the next Open skip the key scan. If this fails the index is
 		// still fine: the next Open rebuilds the filter.
 		serr = saveFilter(ix.dir, ix.filter, ix.indexed.Load())
@@ -288,7 +332,7 @@ type quietLogger struct{}
 
 func (quietLogger) Infof(string, ...any)         {}
 func (quietLogger) Errorf(f string, args ...any) { log.Printf(f, args...) }
-func (quietLogger) Fatalf(f string, args ...any) { log.Fatalf(f, args...) }
+func (quietLogger) Fatalf(f string, args ...any) { log.Printf(f, args...) } // see fatalLogger
 
 func putWatermark(dst *[8]byte, tx uint64) []byte {
 	binary.BigEndian.PutUint64(dst[:], tx)

@@ -150,7 +150,8 @@ func (ix *Index) Get(key []byte, atTx uint64) (Version, error) {
 // rev > 0 the rev-th (1-based), rev < 0 the one |rev| before the latest,
 // rev 0 the latest. ErrKeyNotFound if key has no such version at all,
 // ErrInvalidRevision if it has but not that one.
-func (ix *Index) GetRevision(key []byte, rev int64, atTx uint64) (Version, error) {
+func (ix *Index) GetRevision(key []byte, rev int64, atTx uint64) (_ Version, err error) {
+	defer ix.guard(&err)
 	if err := ix.checkKey(key); err != nil {
 		return Version{}, err
 	}
@@ -202,7 +203,8 @@ func (ix *Index) GetRevision(key []byte, rev int64, atTx uint64) (Version, error
 // newest first if desc), skipping offset of them and returning at most
 // limit (limit <= 0: no limit). ErrKeyNotFound if key has no version <=
 // atTx; an offset past the end gives an empty slice.
-func (ix *Index) History(key []byte, offset uint64, limit int, desc bool, atTx uint64) ([]Version, error) {
+func (ix *Index) History(key []byte, offset uint64, limit int, desc bool, atTx uint64) (_ []Version, err error) {
+	defer ix.guard(&err)
 	if err := ix.checkKey(key); err != nil {
 		return nil, err
 	}

@@ -105,7 +105,8 @@ func prefixSuccessor(p []byte) []byte {
 }
 
 // Scan returns an iterator over the keys selected by o.
-func (ix *Index) Scan(o ScanOptions) (*Iterator, error) {
+func (ix *Index) Scan(o ScanOptions) (_ *Iterator, err error) {
+	defer ix.guard(&err)
 	if err := ix.rlock(); err != nil {
 		return nil, err
 	}
@@ -142,14 +143,26 @@ func (x *Iterator) Next() bool {
 	if x.closed || x.err != nil {
 		return false
 	}
-	if err := x.ix.rlock(); err != nil {
+	var err error
+	ok := func() (ok bool) {
+		defer x.ix.guard(&err) // runs after next's RUnlock
+		ok, err = x.next()
+		return ok
+	}()
+	if err != nil {
 		x.err = err
 		return false
 	}
+	return ok
+}
+
+func (x *Iterator) next() (bool, error) {
+	if err := x.ix.rlock(); err != nil {
+		return false, err
+	}
 	defer x.ix.mu.RUnlock()
 	if x.it == nil { // released by Index.Close
-		x.err = ErrClosed
-		return false
+		return false, ErrClosed
 	}
 	var ok bool
 	var err error
@@ -161,11 +174,7 @@ func (x *Iterator) Next() bool {
 	if err == nil && !ok {
 		err = x.it.Error()
 	}
-	if err != nil {
-		x.err = err
-		return false
-	}
-	return ok
+	return ok && err == nil, err
 }
 
 // yield copies the version under the Pebble iterator out.
@@ -307,7 +316,8 @@ func (x *Iterator) Close() error {
 
 // Count returns the number of distinct keys starting with prefix that have
 // a version with TxID <= atTx (atTx 0 = latest).
-func (ix *Index) Count(prefix []byte, atTx uint64) (uint64, error) {
+func (ix *Index) Count(prefix []byte, atTx uint64) (_ uint64, err error) {
+	defer ix.guard(&err)
 	if err := ix.rlock(); err != nil {
 		return 0, err
 	}
