@@ -116,6 +116,10 @@ func mapError(err error) *status.Status {
 		return status.New(codes.InvalidArgument, database.ErrDuplicatedKey.Error())
 	case errors.Is(err, database.ErrPreconditionFailed):
 		return status.New(codes.FailedPrecondition, msg)
+	case errors.Is(err, database.ErrUnexpectedTxID), errors.Is(err, database.ErrReplicaMismatch):
+		return status.New(codes.FailedPrecondition, msg)
+	case errors.Is(err, database.ErrMalformedExport):
+		return status.New(codes.InvalidArgument, msg)
 	}
 	return mapByText(msg)
 }
