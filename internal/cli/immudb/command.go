@@ -84,6 +84,7 @@ config file; a flag beats the environment, which beats the file.`,
 			return printVersion(stdout)
 		},
 	})
+	root.AddCommand(newServiceCommand(stdout))
 	return root
 }
 

@@ -40,6 +40,7 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
+		Condition:           serviceCondition,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"waitfor":  waitFor,
 			"waitgone": waitGone,
