@@ -43,6 +43,7 @@ type Config struct {
 	TokenExpiry        time.Duration // --token-expiry-time, given in minutes
 	MetricsServer      bool
 	MetricsServerPort  int
+	Pprof              bool // net/http/pprof under /debug/pprof/ of the metrics server
 	WebServer          bool
 	WebServerPort      int
 	SwaggerUI          bool

@@ -69,6 +69,7 @@ var flagDefs = []flagDef{
 	{name: "token-expiry-time", kind: kindInt, def: DefaultTokenExpiryMin, usage: "client authentication token expiration time. Minutes"},
 	{name: "metrics-server", kind: kindBool, def: true, usage: "enable or disable Prometheus endpoint"},
 	{name: "metrics-server-port", kind: kindInt, def: DefaultMetricsPort, usage: "Prometheus endpoint port"},
+	{name: "pprof", kind: kindBool, def: false, usage: "add pprof profiling endpoint on the metrics server"},
 	{name: "web-server", kind: kindBool, def: true, usage: "enable or disable web/console server"},
 	{name: "web-server-port", kind: kindInt, def: DefaultWebServerPort, usage: "web/console server port"},
 	{name: "swaggerui", kind: kindBool, def: true, usage: "Swagger UI enabled"},

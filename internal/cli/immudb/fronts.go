@@ -31,6 +31,7 @@ func startFronts(ctx context.Context, cfg *Config, srv *server.Server, m *metric
 	if m != nil {
 		h := m.Handler(metrics.HandlerOptions{
 			Ready:   func() bool { return true }, // started only once gRPC serves
+			Pprof:   cfg.Pprof,
 			Version: &metrics.VersionInfo{Component: "immudb", Version: Version, BuildTime: BuildDate},
 		})
 		ms, err := metrics.Listen(hostPort(cfg, cfg.MetricsServerPort), h)

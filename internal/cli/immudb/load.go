@@ -141,6 +141,7 @@ func configFrom(v *viper.Viper, configFile string) (Config, error) {
 		Synced:                     g.bool("synced"),
 		MetricsServer:              g.bool("metrics-server"),
 		MetricsServerPort:          g.int("metrics-server-port"),
+		Pprof:                      g.bool("pprof"),
 		WebServer:                  g.bool("web-server"),
 		WebServerPort:              g.int("web-server-port"),
 		SwaggerUI:                  g.bool("swaggerui"),

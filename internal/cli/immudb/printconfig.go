@@ -35,6 +35,7 @@ func (c *Config) asMap() map[string]any {
 		"token-expiry-time":             int(c.TokenExpiry.Minutes()),
 		"metrics-server":                c.MetricsServer,
 		"metrics-server-port":           c.MetricsServerPort,
+		"pprof":                         c.Pprof,
 		"web-server":                    c.WebServer,
 		"web-server-port":               c.WebServerPort,
 		"swaggerui":                     c.SwaggerUI,
