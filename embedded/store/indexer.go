@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/attestdb/attestdb/embedded/index"
@@ -71,8 +72,20 @@ func decodePayload(b []byte) (payload, error) {
 // them back from the log (recent records are still in the page cache).
 func (s *Store) indexer() {
 	defer s.idxWg.Done()
+	if s.ix().Reset() != nil {
+		// Open found the index damaged and started it over empty: the
+		// catch-up below rebuilds it from the log.
+		s.idxRepair.count.Add(1)
+	}
 	for {
-		if err := s.catchUp(); err != nil {
+		err := s.catchUp()
+		if err == nil {
+			err = s.ix().Damaged() // found by a background read
+		}
+		if errors.Is(err, index.ErrCorrupt) && !s.isClosing() {
+			err = s.repairIndex(s.ix())
+		}
+		if err != nil {
 			s.idxMu.Lock()
 			if s.idxErr == nil {
 				s.idxErr = err
@@ -342,6 +355,50 @@ func (s *Store) RebuildIndex(progress func(done, total uint64)) error {
 	// never races with the swap of the index.
 	s.idxRunMu.Lock()
 	defer s.idxRunMu.Unlock()
+	return s.rebuildLocked(progress)
+}
+
+// indexRepair tracks rebuilds of an index found damaged (index.ErrCorrupt:
+// a Pebble checksum mismatch or undecodable index data). The index is
+// derived from the log, so damage costs a rebuild, never data.
+type indexRepair struct {
+	count   atomic.Uint64 // repairs done or started, including at Open
+	running atomic.Bool   // readers wait for it instead of seeing a partial index
+}
+
+// IndexRepairs is the number of times the key index was found damaged and
+// rebuilt from the log since Open (counting a damaged index that Open
+// started over).
+func (s *Store) IndexRepairs() uint64 { return s.idxRepair.count.Load() }
+
+// repairIndex rebuilds the index from the log if damaged is still the
+// current index (concurrent readers that met the same damage repair once).
+func (s *Store) repairIndex(damaged *index.Index) error {
+	s.idxRunMu.Lock()
+	defer s.idxRunMu.Unlock()
+	if s.ix() != damaged {
+		return nil
+	}
+	s.idxRepair.count.Add(1)
+	s.idxRepair.running.Store(true)
+	defer s.idxRepair.running.Store(false)
+	if err := s.rebuildLocked(nil); err != nil {
+		return fmt.Errorf("store: rebuild damaged index (%v): %w", damaged.Damaged(), err)
+	}
+	return nil
+}
+
+// waitRepair blocks while a repair runs, so a reader does not see the
+// half-rebuilt index.
+func (s *Store) waitRepair() {
+	if s.idxRepair.running.Load() {
+		s.idxRunMu.Lock()
+		s.idxRunMu.Unlock() //nolint:staticcheck // only waits for the holder
+	}
+}
+
+// rebuildLocked is RebuildIndex with idxRunMu held.
+func (s *Store) rebuildLocked(progress func(done, total uint64)) error {
 	if s.isClosing() {
 		return ErrClosed
 	}

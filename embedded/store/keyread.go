@@ -46,14 +46,25 @@ func (s *Store) readIndex() (*index.Index, error) {
 // useIndex runs fn on the current key index. When RebuildIndex replaced
 // the index under fn (fn saw it closed while the store is open), fn runs
 // again on the new one: readers see a partial index during a rebuild,
-// never ErrClosed.
+// never ErrClosed. When fn finds the index damaged (index.ErrCorrupt), the
+// index is rebuilt from the log and fn runs once more on the new one.
 func (s *Store) useIndex(fn func(ix *index.Index) error) error {
+	s.waitRepair()
 	ix, err := s.readIndex()
 	if err != nil {
 		return err
 	}
+	repaired := false
 	for {
 		err := fn(ix)
+		if errors.Is(err, index.ErrCorrupt) && !repaired && !s.isClosing() {
+			if rerr := s.repairIndex(ix); rerr != nil {
+				return fmt.Errorf("%w (and the rebuild failed: %v)", err, rerr)
+			}
+			repaired = true
+			ix = s.ix()
+			continue
+		}
 		if !errors.Is(err, index.ErrClosed) || s.isClosing() {
 			return err
 		}

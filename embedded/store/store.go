@@ -71,6 +71,7 @@ type Store struct {
 	idxSwapMu sync.RWMutex  // held (write) by RebuildIndex while it replaces the index
 	idxBuf    []byte        // indexer read buffer (idxRunMu)
 
+	idxRepair indexRepair   // rebuilds of a damaged index (indexer.go)
 	closing  chan struct{}
 	closed   atomic.Bool
 	closeMu  sync.Mutex

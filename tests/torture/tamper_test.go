@@ -37,9 +37,10 @@ const (
 	LayerTrustedState = "trusted-state" // last tx or its Alh moved: no proof from a client's state can exist
 	LayerIntegrity    = "integrity"     // VerifyIntegrity fails
 	LayerEngineRead   = "engine-read"   // a read returns an error instead of data
+	LayerIndexRepair  = "index-repair"  // the engine found its key index damaged and rebuilt it from the log; answers right
 	LayerServerStart  = "server-start"  // the server refuses to start or to load the database
 	LayerClient       = "client"        // the SDK's verification or identity check refuses
-	LayerAbort        = "process-abort" // the engine aborted the whole process (a crash, not silent data)
+	LayerAbort        = "process-abort" // the engine aborted the whole process (a crash, not silent data; fails the test)
 	OutcomeHarmless   = "harmless"      // every answer equals the pristine one
 	OutcomeConfig     = "config-changed"
 	OutcomeUndetected = "undetected" // an answer changed silently
@@ -145,14 +146,14 @@ func TestTamperDetection(t *testing.T) {
 			counts[kind] = map[string]int{}
 		}
 		counts[kind][outcome]++
-		if outcome == OutcomeUndetected || outcome == OutcomeConfig {
+		if outcome == OutcomeUndetected || outcome == OutcomeConfig || outcome == LayerAbort {
 			undetected = append(undetected, fmt.Sprintf("%s %s@%d bit %d: %s: %s", outcome, f.Path, off, bit, kind, detail))
 		}
 	}
 
-	var detected, harmless, silent, config int
+	var detected, harmless, silent, config, aborts int
 	var table strings.Builder
-	outs := []string{LayerEngineOpen, LayerTrustedState, LayerIntegrity, LayerEngineRead, LayerAbort, LayerServerStart, LayerClient, OutcomeHarmless, OutcomeConfig, OutcomeUndetected}
+	outs := []string{LayerEngineOpen, LayerTrustedState, LayerIntegrity, LayerEngineRead, LayerIndexRepair, LayerAbort, LayerServerStart, LayerClient, OutcomeHarmless, OutcomeConfig, OutcomeUndetected}
 	fmt.Fprintf(&table, "%-15s", "kind")
 	for _, o := range outs {
 		fmt.Fprintf(&table, " %14s", o)
@@ -170,6 +171,9 @@ func TestTamperDetection(t *testing.T) {
 				silent += c
 			case OutcomeConfig:
 				config += c
+			case LayerAbort:
+				aborts += c
+				detected += c
 			default:
 				detected += c
 			}
@@ -183,6 +187,10 @@ func TestTamperDetection(t *testing.T) {
 	}
 	if silent > 0 {
 		t.Errorf("%d flips changed an answer silently", silent)
+	}
+	if aborts > 0 {
+		// Damage must be reported or repaired, never take the process down.
+		t.Errorf("%d flips made the engine exit", aborts)
 	}
 	fmt.Printf("harmless=%d config-changed=%d\n", harmless, config)
 	fmt.Printf("flips=%d detected=%d undetected=%d\n", flips, detected, silent)
@@ -398,6 +406,9 @@ func engineOutcome(dir string, ref *dbRef) (string, string) {
 		if d := diffKVs([]kvRef{want}, toRefs([]*store.KeyValue{got})); d != "" {
 			return OutcomeUndetected, "get: " + d
 		}
+	}
+	if n := st.IndexRepairs(); n > 0 {
+		return LayerIndexRepair, fmt.Sprintf("%d index rebuilds", n)
 	}
 	return OutcomeHarmless, ""
 }
