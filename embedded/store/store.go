@@ -70,8 +70,8 @@ type Store struct {
 	idxRunMu  sync.Mutex    // held while applying to the index (indexer or rebuild)
 	idxSwapMu sync.RWMutex  // held (write) by RebuildIndex while it replaces the index
 	idxBuf    []byte        // indexer read buffer (idxRunMu)
-
 	idxRepair indexRepair   // rebuilds of a damaged index (indexer.go)
+
 	closing  chan struct{}
 	closed   atomic.Bool
 	closeMu  sync.Mutex
