@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -169,6 +170,13 @@ func (s *Server) newGRPC() (*grpc.Server, error) {
 		grpc.MaxRecvMsgSize(s.opts.MaxRecvMsgSize),
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
+		// Reused stream goroutines keep their grown stacks: without them
+		// every call starts a fresh goroutine whose stack is copied as it
+		// grows (about a tenth of the CPU of a Get in profiles).
+		grpc.NumStreamWorkers(streamWorkers()),
+		// Fewer WINDOW_UPDATE frames for large answers (scans, history).
+		grpc.InitialWindowSize(1 << 20),
+		grpc.InitialConnWindowSize(8 << 20),
 	}
 	if s.opts.TLSCertFile != "" {
 		tc, err := s.tlsConfig()
@@ -185,6 +193,10 @@ func (s *Server) newGRPC() (*grpc.Server, error) {
 	}
 	return g, nil
 }
+
+// streamWorkers is the number of goroutines kept to run calls; busier
+// moments still get a goroutine per call.
+func streamWorkers() uint32 { return uint32(8 * runtime.GOMAXPROCS(0)) }
 
 func (s *Server) tlsConfig() (*tls.Config, error) {
 	cert, err := tls.LoadX509KeyPair(s.opts.TLSCertFile, s.opts.TLSKeyFile)

@@ -454,12 +454,29 @@ func (s *Store) syncer() {
 				continue
 			}
 			if err != nil {
-				failAll(it.group, err)
-				continue
+				for _, r := range it.group {
+					r.err = err
+				}
+			} else {
+				s.txi.append(it.txi)
+				s.publish(it.lastID, it.lastAlh)
 			}
-			s.finish(it.group, it.txi, it.lastID, it.lastAlh)
+			s.wakeCh <- it.group
 		}
 		clear(items)
+	}
+	close(s.wakeCh)
+}
+
+// waker wakes the callers of published (or failed) groups, so that the
+// syncer can start the next fsync at once instead of spending its time on
+// goroutine wake-ups.
+func (s *Store) waker() {
+	defer s.wg.Done()
+	for group := range s.wakeCh {
+		for _, r := range group {
+			r.done <- struct{}{}
+		}
 	}
 }
 

@@ -25,6 +25,7 @@ type nodeFile struct {
 	flushed uint64       // nodes in the file
 	buf     []proof.Hash // nodes [flushed, flushed+len(buf)) not written yet
 	wbuf    []byte       // committer's write scratch
+	cache   *nodeCache   // whole flushed blocks
 }
 
 func openNodeFile(f vfs.File) (*nodeFile, error) {
@@ -32,7 +33,7 @@ func openNodeFile(f vfs.File) (*nodeFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &nodeFile{f: f, flushed: uint64(sz / proof.HashSize)}, nil
+	return &nodeFile{f: f, flushed: uint64(sz / proof.HashSize), cache: newNodeCache()}, nil
 }
 
 // ReadNode implements proof.NodeStore.
@@ -48,7 +49,19 @@ func (n *nodeFile) ReadNode(pos uint64) (proof.Hash, error) {
 		n.mu.RUnlock()
 		return proof.Hash{}, fmt.Errorf("%w: tree node %d beyond the %d stored", ErrCorruptedData, pos, n.Count())
 	}
+	flushed, gen := n.flushed, n.cache.generation()
 	n.mu.RUnlock()
+	b := pos / nodesPerBlock
+	if blk := n.cache.get(b); blk != nil {
+		return blk[pos%nodesPerBlock], nil
+	}
+	if (b+1)*nodesPerBlock <= flushed {
+		if blk, err := n.readBlock(b); err == nil {
+			n.cache.put(b, blk, gen)
+			return blk[pos%nodesPerBlock], nil
+		}
+		// Fall through: the single read reports the precise error.
+	}
 	var h proof.Hash
 	c, err := n.f.ReadAt(h[:], int64(pos)*proof.HashSize)
 	if c != proof.HashSize && errors.Is(err, fs.ErrClosed) { // lost a race with Store.Close
@@ -58,6 +71,23 @@ func (n *nodeFile) ReadNode(pos uint64) (proof.Hash, error) {
 		return proof.Hash{}, fmt.Errorf("%w: tree node %d unreadable: %v", ErrCorruptedData, pos, err)
 	}
 	return h, nil
+}
+
+// readBlock reads block b, which lies entirely in the flushed part.
+func (n *nodeFile) readBlock(b uint64) (*nodeBlock, error) {
+	var raw [nodesPerBlock * proof.HashSize]byte
+	c, err := n.f.ReadAt(raw[:], int64(b)*nodesPerBlock*proof.HashSize)
+	if c != len(raw) {
+		if err == nil {
+			err = fmt.Errorf("short read")
+		}
+		return nil, err
+	}
+	blk := new(nodeBlock)
+	for i := range blk {
+		copy(blk[i][:], raw[i*proof.HashSize:])
+	}
+	return blk, nil
 }
 
 // AppendNodes implements proof.NodeStore.
@@ -115,6 +145,7 @@ func (n *nodeFile) truncate(count uint64) error {
 	}
 	n.buf = n.buf[:0]
 	n.flushed = count
+	n.cache.reset()
 	if err := n.f.Truncate(int64(count) * proof.HashSize); err != nil {
 		return fmt.Errorf("store: truncate tree nodes: %w", err)
 	}

@@ -2,6 +2,7 @@ package immubench
 
 import (
 	"context"
+	"flag"
 	"io"
 	"testing"
 	"time"
@@ -20,7 +21,7 @@ func BenchmarkServer(b *testing.B) {
 		b.Run(w, func(b *testing.B) {
 			c := serverConfig{
 				address: "127.0.0.1", port: port, user: "immudb", password: "immudb", database: "defaultdb",
-				workload: w, n: b.N, valueSize: 32, keys: 20_000, preloadTx: 1000, duration: time.Second,
+				workload: w, n: b.N, valueSize: 32, keys: 20_000, preloadTx: benchPreloadTx, duration: time.Second,
 			}
 			if w == "setall" {
 				c.valueSize = 100
@@ -30,4 +31,12 @@ func BenchmarkServer(b *testing.B) {
 			}
 		})
 	}
+}
+
+// benchPreloadTx is the number of keys per preload tx (-preload-batch, as
+// the command's --preload-batch): 1 puts every read key in a tx of its own.
+var benchPreloadTx = 1000
+
+func init() {
+	flag.IntVar(&benchPreloadTx, "preload-batch", 1000, "keys per preload tx of the read workloads")
 }

@@ -1,0 +1,94 @@
+package store
+
+import (
+	"os"
+	"testing"
+
+	"github.com/attestdb/attestdb/embedded/vfs"
+	"github.com/attestdb/attestdb/proof"
+)
+
+func nodeHash(gen byte, i int) proof.Hash {
+	var h proof.Hash
+	h[0], h[1], h[2] = gen, byte(i), byte(i>>8)
+	return h
+}
+
+// The node cache must never serve a node that a truncate replaced.
+func TestNodeCacheTruncateAndRewrite(t *testing.T) {
+	fs := vfs.NewMem()
+	f, err := fs.OpenFile("aht", os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := openNodeFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const total = 5*nodesPerBlock + 17
+	write := func(gen byte, from, to int) {
+		t.Helper()
+		var hs []proof.Hash
+		for i := from; i < to; i++ {
+			hs = append(hs, nodeHash(gen, i))
+		}
+		if err := n.AppendNodes(hs); err != nil {
+			t.Fatal(err)
+		}
+		if err := n.flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(gen func(i int) byte) {
+		t.Helper()
+		for i := 0; i < total; i++ {
+			h, err := n.ReadNode(uint64(i))
+			if err != nil {
+				t.Fatalf("node %d: %v", i, err)
+			}
+			if want := nodeHash(gen(i), i); h != want {
+				t.Fatalf("node %d = %x, want %x", i, h[:3], want[:3])
+			}
+		}
+	}
+	write(1, 0, total)
+	check(func(int) byte { return 1 })
+	check(func(int) byte { return 1 }) // now from the cache
+	if len(n.cache.blocks) != total/nodesPerBlock {
+		t.Fatalf("%d blocks cached, want the %d full ones", len(n.cache.blocks), total/nodesPerBlock)
+	}
+	cut := 2*nodesPerBlock + 5
+	if err := n.truncate(uint64(cut)); err != nil {
+		t.Fatal(err)
+	}
+	write(2, cut, total)
+	check(func(i int) byte {
+		if i < cut {
+			return 1
+		}
+		return 2
+	})
+	if _, err := n.ReadNode(total); err == nil {
+		t.Fatal("a node past the end was read")
+	}
+}
+
+// Eviction keeps the cache bounded and first in, first out.
+func TestNodeCacheBounded(t *testing.T) {
+	c := newNodeCache()
+	for b := uint64(0); b < nodeBlockCacheSize+10; b++ {
+		c.put(b, new(nodeBlock), c.generation())
+	}
+	if len(c.blocks) != nodeBlockCacheSize {
+		t.Fatalf("%d blocks, want %d", len(c.blocks), nodeBlockCacheSize)
+	}
+	if c.get(0) != nil || c.get(9) != nil || c.get(10) == nil || c.get(nodeBlockCacheSize+9) == nil {
+		t.Fatal("eviction is not first in, first out")
+	}
+	g := c.generation()
+	c.reset()
+	c.put(1, new(nodeBlock), g)
+	if c.get(1) != nil {
+		t.Fatal("a block read before a reset was kept")
+	}
+}
