@@ -53,8 +53,9 @@ type Store struct {
 	// Committer-owned state.
 	cm committerState
 
-	syncCh   chan *syncItem // committer → syncer (Synced mode)
-	syncMu   sync.Mutex     // serialises log writes/syncs with the flusher
+	syncCh   chan *syncItem  // committer → syncer (Synced mode)
+	wakeCh   chan []*request // syncer → waker (Synced mode)
+	syncMu   sync.Mutex      // serialises log writes/syncs with the flusher
 	dirty    bool
 	dirtySeg uint32
 
@@ -146,7 +147,10 @@ func Open(dir string, opts *Options) (*Store, error) {
 	s.wg.Add(1)
 	if o.Synced {
 		s.syncCh = make(chan *syncItem, 64)
+		s.wakeCh = make(chan []*request, 64)
+		s.wg.Add(1)
 		go s.syncer()
+		go s.waker()
 	} else {
 		go s.flusher()
 	}
