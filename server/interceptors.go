@@ -104,6 +104,9 @@ func (s *Server) admit(ctx context.Context, method string, setHeader func(metada
 		}
 		return ctx, err
 	}
+	if s.opts.Maintenance && refusedInMaintenance(method) {
+		return ctx, ErrNotAllowedInMaintenanceMode
+	}
 	return context.WithValue(ctx, callerKey{}, c), nil
 }
 

@@ -35,7 +35,7 @@ type Options struct {
 	AdminPassword      string // --admin-password (plain or "enc:" base64)
 	ForceAdminPassword bool   // --force-admin-password
 	DevMode            bool   // --devmode: accept remote calls with auth off
-	Maintenance        bool   // --maintenance
+	Maintenance        bool   // --maintenance: needs Auth off; writes refused (maintenance.go)
 
 	TLSCertFile   string // --certificate
 	TLSKeyFile    string // --pkey
@@ -101,6 +101,9 @@ func (o *Options) validate() error {
 		return fmt.Errorf("%w: --certificate and --pkey go together", ErrBadOptions)
 	case o.MTLS && (o.TLSCertFile == "" || o.ClientCAsFile == ""):
 		return fmt.Errorf("%w: --mtls needs --certificate, --pkey and --clientcas", ErrBadOptions)
+	case o.Maintenance && o.Auth:
+		// immudb's startup check, with its text.
+		return ErrAuthMustBeDisabled
 	case o.MaxRecvMsgSize < 0, o.MaxSessions < 0, o.MaxActiveDatabases < 0:
 		return fmt.Errorf("%w: negative limit", ErrBadOptions)
 	}

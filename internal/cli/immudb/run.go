@@ -128,6 +128,9 @@ func printBanner(cfg *Config, srv *server.Server, f *fronts) {
 	if f.web != nil {
 		attrs = append(attrs, "web", f.web.Addr().String())
 	}
+	if cfg.Maintenance {
+		attrs = append(attrs, "maintenance", true)
+	}
 	cfg.Logger.Info("immudb is ready", attrs...)
 	if cfg.Auth && cfg.AdminPassword == "" {
 		cfg.Logger.Info("default superuser: immudb / immudb — log in with `immuadmin login immudb` and change the password")
