@@ -11,6 +11,12 @@
 //     `token has expired` and `please select a database first`.
 //   - output.go: text output shaped like immudb's, and --output json.
 //   - cmd_*.go: the commands; shell.go: the interactive shell (`it`).
+//   - audit.go: `audit-mode` flags and settings; audit_run.go: the auditor
+//     (per round: list the databases, prove each current state extends the
+//     trusted one kept under --roots-filepath, log, export);
+//     audit_metrics.go: its Prometheus registry and monitoring HTTP server;
+//     audit_service.go: audit-mode install|uninstall|start|stop|status via
+//     package internal/service.
 //
 // Invariants: every failure reaches Main as an error, is printed as one
 // clear line (the server's own message for server errors) and gives exit
@@ -21,7 +27,9 @@
 // program (testscript) against a real server started in the test process;
 // only the tests import package server.
 //
-// Locking: a command runs on one goroutine; the shell runs commands one
+// Locking: audit-mode runs its rounds on one goroutine; the monitoring
+// server's goroutines only read the (goroutine-safe) metrics and call
+// Health on the client. Otherwise a command runs on one goroutine; the shell runs commands one
 // after the other on the same connection. State files are locked by package
 // client.
 package immuclient

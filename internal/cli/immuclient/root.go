@@ -139,6 +139,7 @@ Environment variables:
 	root.AddCommand(a.adminCommands()...)
 	if !a.inShell {
 		root.AddCommand(a.shellCommand())
+		root.AddCommand(a.auditCommand(v))
 	}
 	return root
 }

@@ -40,6 +40,9 @@ func TestScripts(t *testing.T) {
 			"tamperstate":   tamperState,
 			"writetoken":    writeTokenCmd,
 			"restartserver": restartServer,
+			"freeport":      freePortCmd,
+			"forkserver":    forkServerCmd,
+			"scrape":        scrapeCmd,
 		},
 		Setup: func(env *testscript.Env) error {
 			for _, kv := range os.Environ() {

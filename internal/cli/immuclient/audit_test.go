@@ -1,0 +1,218 @@
+package immuclient
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/attestdb/attestdb/client"
+	"github.com/attestdb/attestdb/server"
+)
+
+// freePortCmd VAR sets $VAR to a port of 127.0.0.1 that was free a moment ago.
+func freePortCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: freeport VAR")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	port := l.Addr().(*net.TCPAddr).Port
+	ts.Check(l.Close())
+	ts.Setenv(args[0], strconv.Itoa(port))
+}
+
+// forkServerCmd [newid] stops the script's server and starts another one
+// on the same port with a fresh data directory: the same identity file
+// (so the same server UUID) but none of the history, which the script then
+// rewrites differently. With newid the identity is new too, and
+// $NEW_SERVER_UUID is set.
+func forkServerCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) > 1 || (len(args) == 1 && args[0] != "newid") {
+		ts.Fatalf("usage: forkserver [newid]")
+	}
+	s := ts.Value(testServerKey{}).(*testServer)
+	s.stop()
+	dir, err := os.MkdirTemp(ts.Getenv("WORK"), "forked-data-")
+	ts.Check(err)
+	if len(args) == 0 {
+		const idFile = "immudb.identifier"
+		b, err := os.ReadFile(filepath.Join(s.dir, idFile))
+		ts.Check(err)
+		ts.Check(os.WriteFile(filepath.Join(dir, idFile), b, 0o600))
+	}
+	s.dir = dir
+	ts.Check(s.start())
+	ts.Setenv("NEW_SERVER_UUID", s.srv.UUID())
+	if len(args) == 0 && s.srv.UUID() != ts.Getenv("SERVER_UUID") {
+		ts.Fatalf("forked server has UUID %s, want %s", s.srv.UUID(), ts.Getenv("SERVER_UUID"))
+	}
+}
+
+// scrapeCmd URL REGEXP fetches URL until its body matches REGEXP (the
+// background auditor finished the round the script waits for), then
+// prints the body for the stdout assertions that follow. It gives up after
+// a minute: a condition that never comes fails the script, it does not hang.
+func scrapeCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: scrape URL REGEXP")
+	}
+	re, err := regexp.Compile(args[1])
+	ts.Check(err)
+	hc := &http.Client{Timeout: 5 * time.Second}
+	deadline := time.Now().Add(time.Minute)
+	var last string
+	for time.Now().Before(deadline) {
+		resp, err := hc.Get(args[0])
+		if err == nil {
+			b, rerr := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if rerr == nil {
+				last = string(b)
+				if re.MatchString(last) {
+					_, _ = ts.Stdout().Write(b)
+					return
+				}
+			}
+		} else {
+			last = err.Error()
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	ts.Fatalf("%s never matched %q; last answer:\n%s", args[0], args[1], last)
+}
+
+// TestAuditSignature runs one audit round against a server that signs its
+// states: with its public key the audit passes, with another key it fails
+// (exit status 1) and the trusted state is not written.
+func TestAuditSignature(t *testing.T) {
+	dir := t.TempDir()
+	writeECKey(t, filepath.Join(dir, "server.key"), filepath.Join(dir, "server.pub"))
+	writeECKey(t, filepath.Join(dir, "other.key"), filepath.Join(dir, "other.pub"))
+
+	opts := server.DefaultOptions(filepath.Join(dir, "data"))
+	opts.Address = "127.0.0.1:0"
+	opts.BcryptCost = bcrypt.MinCost
+	opts.SigningKeyPath = filepath.Join(dir, "server.key")
+	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv, err := server.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		_ = srv.Stop(ctx)
+	})
+	_, port, _ := net.SplitHostPort(srv.Addr().String())
+
+	// Some history, written with the SDK.
+	cl, err := client.New(client.DefaultOptions().WithAddress("127.0.0.1").WithPort(mustAtoi(t, port)).
+		WithStateStore(client.NewMemStateStore()).WithKeepAliveInterval(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := cl.OpenSession(ctx, []byte("immudb"), []byte("immudb"), "defaultdb"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if _, err := cl.Set(ctx, []byte("k"), []byte(strconv.Itoa(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = cl.Close()
+
+	audit := func(roots string, extra ...string) (int, string) {
+		args := append([]string{"audit-mode", "-a", "127.0.0.1", "-p", port,
+			"--audit-username", "immudb", "--audit-password", "immudb",
+			"--audit-databases", "defaultdb", "--roots-filepath", roots,
+			"--audit-runs", "1", "--audit-monitoring-port", "0"}, extra...)
+		var out, errb bytes.Buffer
+		code := Main(args, strings.NewReader(""), &out, &errb)
+		return code, errb.String()
+	}
+	tests := []struct {
+		name     string
+		extra    []string
+		wantCode int
+		want     string
+		trusted  bool
+	}{
+		{"right key", []string{"--server-signing-pub-key", filepath.Join(dir, "server.pub")}, 0, `db=defaultdb result=ok`, true},
+		{"embedded key", nil, 0, `db=defaultdb result=ok`, true},
+		{"wrong key", []string{"--server-signing-pub-key", filepath.Join(dir, "other.pub")}, 1, `db=defaultdb result=failed .*data is corrupted: unable to verify signature`, false},
+		{"wrong key ignored", []string{"--audit-signature", "ignore", "--server-signing-pub-key", filepath.Join(dir, "other.pub")}, 0, `db=defaultdb result=ok`, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			roots := t.TempDir()
+			code, stderr := audit(roots, tc.extra...)
+			if code != tc.wantCode {
+				t.Fatalf("exit status %d, want %d; stderr:\n%s", code, tc.wantCode, stderr)
+			}
+			if !regexp.MustCompile(tc.want).MatchString(stderr) {
+				t.Fatalf("stderr does not match %q:\n%s", tc.want, stderr)
+			}
+			_, err := os.Stat(filepath.Join(roots, ".state-"+srv.UUID()))
+			if tc.trusted && err != nil {
+				t.Fatalf("no trusted state written: %v", err)
+			}
+			if !tc.trusted && err == nil {
+				t.Fatal("a trusted state was written by a failed audit")
+			}
+		})
+	}
+}
+
+func mustAtoi(t *testing.T, s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// writeECKey writes a new P-256 private key (PEM "EC PRIVATE KEY") and its
+// public key (PEM "PUBLIC KEY").
+func writeECKey(t *testing.T, privPath, pubPath string) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalECPrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(privPath, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(pubPath, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
