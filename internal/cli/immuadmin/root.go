@@ -124,6 +124,7 @@ Environment variables:
 
 	root.AddCommand(a.loginCommands()...)
 	root.AddCommand(a.userCommand(), a.databaseCommand(), a.statsCommand(), a.printCommand(), a.setCommand())
+	root.AddCommand(a.backupCommands()...)
 	return root
 }
 

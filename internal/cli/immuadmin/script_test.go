@@ -41,6 +41,8 @@ func TestScripts(t *testing.T) {
 		RequireExplicitExec: true,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"writetoken": writeTokenCmd,
+			"writetxs":   writeTxsCmd,
+			"damage":     corruptCmd,
 		},
 		Setup: func(env *testscript.Env) error {
 			for _, kv := range os.Environ() {
