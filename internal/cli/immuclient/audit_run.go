@@ -61,6 +61,7 @@ type auditor struct {
 	// embeddedKeys: --audit-signature validate without a configured key
 	// checks signatures with the key the server sends.
 	embeddedKeys bool
+	warned       bool // the embedded-key warning was logged
 }
 
 // runAudit is audit-mode in the foreground: it audits every cfg.Interval
@@ -307,7 +308,11 @@ func (au *auditor) checkDB(ctx context.Context, db string) *dbOutcome {
 	if err := au.cl.StateStore().CheckIdentity(uuid, au.addr); err != nil {
 		return fail(resultFailed, err)
 	}
-	if au.embeddedKeys {
+	if au.embeddedKeys && len(cur.GetSignature().GetSignature()) > 0 {
+		if !au.warned {
+			au.warned = true
+			au.log.Warn("signed states are checked with the public key the server sends, which only detects damage: give --server-signing-pub-key to detect forgery")
+		}
 		if err := checkEmbeddedSignature(db, cur); err != nil {
 			return fail(resultFailed, err)
 		}
