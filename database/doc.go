@@ -10,7 +10,8 @@
 // (TxByID, VerifiableTxByID, TxScan, entriesSpec), verifiable.go (the other
 // Verifiable* calls), convert.go (engine/proof types ↔ protobuf), errors.go,
 // settings.go, names.go and manager.go (the databases of a data dir),
-// users.go (user records kept in systemdb).
+// users.go (user records kept in systemdb), export.go and replicate.go
+// (exportTx payloads; replicateTx on replicas, serialised under writeMu).
 //
 // Invariants:
 //   - Store keys and values are built only with the proof package's

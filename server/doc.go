@@ -25,6 +25,8 @@
 //   - The stream rpcs (streams.go) over the framing of API.md §7
 //     (framing.go): they parse the stream into the unary request and frame
 //     the unary reply.
+//   - replication.go: exportTx, streamExportTx and replicateTx (export
+//     metadata on the first chunk), over an optional database method set.
 //   - The consistency-check monitor (consistency.go): every round
 //     re-verifies, from disk, the last 1000 txs of every loaded database
 //     plus everything committed since the previous round; a mismatch is

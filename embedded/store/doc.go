@@ -31,6 +31,13 @@
 // starts a new group and is checked against the index once every earlier
 // tx is published and indexed.
 //
+// # Export and replication (replicate.go)
+//
+// ExportTx gives a tx in immudb's exported form; ReplicateTx commits one
+// again through the normal pipeline with the source's header: the
+// committer gives it the source ts and refuses it (rolling its group back)
+// unless every derived field equals the source's, so the Alh matches.
+//
 // # Invariants
 //
 //   - Txs ≤ committed (LastCommitted) are fully written: log record, tx

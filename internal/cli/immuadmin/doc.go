@@ -16,6 +16,11 @@
 //   - cmd_*.go: the commands (login, logout, status, version, user,
 //     database, stats, print, set); settings.go: the database settings
 //     flags of `database create|update`, sent only when given.
+//   - cmd_backup.go / cmd_restore.go: hot-backup, hot-restore (immudb's
+//     flags and messages), backup, restore, dump, import, over exportTx and
+//     replicateTx; backupfile.go: the backup/dump file (immudb's
+//     IMMUBACKUP records, docs/FORMAT.md), every record checked against its
+//     Alh and the hash chain; progress.go: bar on a terminal, lines otherwise.
 //   - metrics.go / stats_view.go: reading the Prometheus text of the
 //     server's metrics endpoint, and the text and live (ANSI redraw) views.
 //
