@@ -53,7 +53,8 @@ type Server struct {
 	// defaultdb by itself (API.md §2.3).
 	singleDB atomic.Bool
 
-	grpc *grpc.Server
+	grpc   *grpc.Server
+	inproc *pipeListener // the REST gateway's listener (inprocess.go), nil until used
 
 	mu       sync.Mutex
 	lis      net.Listener
@@ -183,7 +184,7 @@ func (s *Server) newGRPC() (*grpc.Server, error) {
 		if err != nil {
 			return nil, err
 		}
-		gopts = append(gopts, grpc.Creds(credentials.NewTLS(tc)))
+		gopts = append(gopts, grpc.Creds(inProcessCreds{credentials.NewTLS(tc)}))
 	}
 	g := grpc.NewServer(gopts...)
 	schema.RegisterImmuServiceServer(g, &immuService{s: s})

@@ -1,15 +1,13 @@
 package immudb
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
+	"os"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
 
 	"github.com/attestdb/attestdb/server"
 	"github.com/attestdb/attestdb/server/metrics"
@@ -49,20 +47,12 @@ func startFronts(ctx context.Context, cfg *Config, srv *server.Server, m *metric
 	return f, nil
 }
 
-// startWeb connects the REST gateway to our own gRPC listener, so REST
-// calls pass through the same interceptors, authentication and metrics.
+// startWeb connects the REST gateway to our gRPC server in-process, so REST
+// calls pass through the same interceptors, authentication and metrics as
+// gRPC calls, with or without TLS and mTLS (the gateway holds no client
+// certificate; under --mtls the HTTPS front checks the REST caller's).
 func (f *fronts) startWeb(ctx context.Context, cfg *Config, srv *server.Server) error {
-	if cfg.MTLS {
-		// The gateway would need a client certificate the server trusts;
-		// say so rather than serve a front that fails every call.
-		cfg.Logger.Warn("web server disabled: the REST front does not support --mtls yet")
-		return nil
-	}
-	creds, err := loopbackCreds(cfg)
-	if err != nil {
-		return err
-	}
-	conn, err := web.Dial(srv.Addr().String(), creds)
+	conn, err := srv.DialInProcess()
 	if err != nil {
 		return fmt.Errorf("web server: %w", err)
 	}
@@ -85,28 +75,30 @@ func (f *fronts) startWeb(ctx context.Context, cfg *Config, srv *server.Server) 
 	return nil
 }
 
-// loopbackCreds are the credentials the gateway uses to reach our own TLS
-// port: the server certificate is pinned by its exact bytes (the
-// certificate may not name the loopback address, and no CA is involved).
-func loopbackCreds(cfg *Config) (credentials.TransportCredentials, error) {
+// tlsConfigFor is the HTTPS configuration of the REST front: the gRPC
+// port's certificate and, under --mtls, the same demand for a client
+// certificate signed by --clientcas.
+func tlsConfigFor(cfg *Config) (*tls.Config, error) {
 	if cfg.Certificate == "" {
 		return nil, nil
 	}
 	cert, err := tls.LoadX509KeyPair(cfg.Certificate, cfg.Pkey)
-	if err != nil || len(cert.Certificate) == 0 {
-		return nil, fmt.Errorf("loading the server certificate for the web gateway: %w", err)
+	if err != nil {
+		return nil, fmt.Errorf("loading the web server certificate: %w", err)
 	}
-	own := cert.Certificate[0]
-	return credentials.NewTLS(&tls.Config{
-		MinVersion:         tls.VersionTLS12,
-		InsecureSkipVerify: true, // replaced by the exact pin below
-		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
-			if len(raw) == 0 || !bytes.Equal(raw[0], own) {
-				return errors.New("web gateway: the gRPC port presented another certificate")
-			}
-			return nil
-		},
-	}), nil
+	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if cfg.MTLS {
+		pem, err := os.ReadFile(cfg.ClientCAs)
+		if err != nil {
+			return nil, fmt.Errorf("reading the web server client CAs: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("web server: no certificate in %s", cfg.ClientCAs)
+		}
+		tc.ClientCAs, tc.ClientAuth = pool, tls.RequireAndVerifyClientCert
+	}
+	return tc, nil
 }
 
 func (f *fronts) stopWeb(ctx context.Context) {

@@ -2,7 +2,6 @@ package immudb
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -135,17 +134,4 @@ func printBanner(cfg *Config, srv *server.Server, f *fronts) {
 	if cfg.Auth && cfg.AdminPassword == "" {
 		cfg.Logger.Info("default superuser: immudb / immudb — log in with `immuadmin login immudb` and change the password")
 	}
-}
-
-// tlsConfigFor is the HTTPS configuration of the REST front: the same
-// certificate as the gRPC port.
-func tlsConfigFor(cfg *Config) (*tls.Config, error) {
-	if cfg.Certificate == "" {
-		return nil, nil
-	}
-	cert, err := tls.LoadX509KeyPair(cfg.Certificate, cfg.Pkey)
-	if err != nil {
-		return nil, fmt.Errorf("loading the web server certificate: %w", err)
-	}
-	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }
