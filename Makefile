@@ -39,6 +39,19 @@ compat:
 torture:
 	./scripts/torture.sh $(CYCLES)
 
+# torture-ci: the crash suite at the CI size the issue asks for (50 cycles
+# under go test, with -race like the rest of `make test`).
+torture-ci:
+	$(GO) test -race -count=1 -timeout 20m -run '^TestCrashConsistency$$' ./tests/torture -torture.cycles=50
+
+# soak: SOAK_DURATION (10m) of mixed load against the real server with RSS,
+# goroutines and fds sampled; last line duration=… p99=… (docs/RELIABILITY.md).
+SOAK_DURATION ?= 10m
+soak:
+	SOAK_DURATION=$(SOAK_DURATION) ./scripts/soak.sh
+
+.PHONY: torture-ci soak
+
 # tamper: FLIPS single-bit flips over every file of a database at rest;
 # last line flips=<n> detected=<n> undetected=<n>. See docs/RELIABILITY.md.
 tamper:

@@ -160,3 +160,26 @@ func (s *Server) Exited() bool {
 		return false
 	}
 }
+
+// PID is the server's process id (for /proc sampling by the soak test).
+func (s *Server) PID() int { return s.cmd.Process.Pid }
+
+// LogField returns the value of key=VALUE on the server's ready line (for
+// example "metrics" for the metrics listener), or "" if absent.
+func (s *Server) LogField(key string) string {
+	b, err := os.ReadFile(s.LogPath)
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.Contains(line, "immudb is ready") {
+			continue
+		}
+		for _, f := range strings.Fields(line) {
+			if v, ok := strings.CutPrefix(f, key+"="); ok {
+				return strings.Trim(v, `"`)
+			}
+		}
+	}
+	return ""
+}
