@@ -2,8 +2,8 @@ package immuclient
 
 import (
 	"encoding/base64"
-	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -32,11 +32,9 @@ type auditConfig struct {
 	RootsDir           string
 	Signature          string // "validate" or "ignore"
 	MonitoringAddr     string // "" when the monitoring server is off
-}
 
-// ErrAuditNotificationUnsupported is returned for --audit-notification-url:
-// the auditor would otherwise run without the alerts its operator expects.
-var ErrAuditNotificationUnsupported = errors.New("audit notifications (--audit-notification-url) are not supported by this immuclient; watch the logs or the immuclient_audit_* metrics instead")
+	NotificationURL, NotificationUsername, NotificationPassword string
+}
 
 func (a *app) auditCommand(v *viper.Viper) *cobra.Command {
 	cmd := &cobra.Command{
@@ -60,6 +58,12 @@ Results are logged (one line per database and run) and exported as
 Prometheus metrics on http://<audit-monitoring-host>:<audit-monitoring-port>/metrics
 (also /initz, /readyz, /livez and /version); port 0 turns that server off.
 Metric values: 1 ok, 0 tampered (failed), -1 not checked, -2 error.
+
+With --audit-notification-url every check made against a trusted state
+(and every failed one) is POSTed there as JSON, in immudb's layout:
+username, password (the --audit-notification-* credentials), db, run_at,
+tampered, previous_state and current_state ({tx, hash, signature:
+{signature, public_key}}, base64). A notification that fails is logged.
 
 It stops on SIGINT or SIGTERM, or after --audit-runs rounds; with
 --audit-runs the exit status is 1 when any check failed or errored.
@@ -96,9 +100,9 @@ is honoured when --audit-interval is not given.`,
 	f.Int("audit-monitoring-port", DefaultAuditMonitoringPort, "port of the monitoring HTTP server (0: no monitoring server)")
 	f.String("prometheus-host", "", "old name of --audit-monitoring-host")
 	f.String("prometheus-port", "", "old name of --audit-monitoring-port")
-	f.String("audit-notification-url", "", "not supported: audit notifications are not sent (a non-empty value is refused)")
-	f.String("audit-notification-username", "", "not supported (see --audit-notification-url)")
-	f.String("audit-notification-password", "", "not supported (see --audit-notification-url)")
+	f.String("audit-notification-url", "", "if set, auditor will send a POST request at this URL with audit result details")
+	f.String("audit-notification-username", "", "username sent with each notification to --audit-notification-url")
+	f.String("audit-notification-password", "", "password sent with each notification to --audit-notification-url")
 	_ = f.MarkHidden("prometheus-host")
 	_ = f.MarkHidden("prometheus-port")
 	_ = v.BindPFlags(f)
@@ -111,8 +115,13 @@ is honoured when --audit-interval is not given.`,
 // auditConfigFrom resolves and checks the audit-mode settings.
 func auditConfigFrom(v *viper.Viper, cmd *cobra.Command) (auditConfig, error) {
 	var c auditConfig
-	if url := v.GetString("audit-notification-url"); url != "" {
-		return c, fmt.Errorf("%w: %w", ErrBadConfig, ErrAuditNotificationUnsupported)
+	if c.NotificationURL = v.GetString("audit-notification-url"); c.NotificationURL != "" {
+		u, err := url.Parse(c.NotificationURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return c, fmt.Errorf("%w: --audit-notification-url %q is not an http(s) URL", ErrBadConfig, c.NotificationURL)
+		}
+		c.NotificationUsername = v.GetString("audit-notification-username")
+		c.NotificationPassword = v.GetString("audit-notification-password")
 	}
 	c.Username = v.GetString("audit-username")
 	if c.Username == "" {

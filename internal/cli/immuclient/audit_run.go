@@ -47,6 +47,7 @@ type dbOutcome struct {
 	result             auditResult
 	prevTx, currTx     uint64
 	prevHash, currHash []byte
+	prevSig, currSig   *schema.Signature
 	err                error
 }
 
@@ -62,6 +63,7 @@ type auditor struct {
 	// checks signatures with the key the server sends.
 	embeddedKeys bool
 	warned       bool // the embedded-key warning was logged
+	notify       *notifier
 }
 
 // runAudit is audit-mode in the foreground: it audits every cfg.Interval
@@ -108,6 +110,7 @@ func (a *app) runAudit(ctx context.Context, cfg auditConfig) error {
 		log:          log,
 		metrics:      newAuditMetrics(),
 		embeddedKeys: embedded,
+		notify:       newNotifier(cfg.NotificationURL, cfg.NotificationUsername, cfg.NotificationPassword),
 	}
 	// Rejected credentials are a configuration error: stop at once. A server
 	// that cannot be reached yet is what the auditor watches for: go on.
@@ -240,6 +243,15 @@ func (au *auditor) round(ctx context.Context, run int) bool {
 		}
 		au.logOutcome(run, o)
 		au.metrics.recordCheck(au.serverID(), au.addr, o)
+		if au.notify.wants(o) {
+			// A notification that cannot be delivered is logged; the audit
+			// result itself stands.
+			if err := au.notify.publish(ctx, o, time.Now()); err != nil {
+				au.log.Error("audit notification not published", "run", run, "db", o.db, "error", err.Error())
+			} else {
+				au.log.Info("audit notification published", "run", run, "db", o.db, "url", au.notify.url)
+			}
+		}
 		if worst == nil || o.result >= worst.result {
 			worst = o
 		}
@@ -298,7 +310,7 @@ func (au *auditor) checkDB(ctx context.Context, db string) *dbOutcome {
 	if err != nil {
 		return fail(classify(err), err)
 	}
-	o.currTx, o.currHash = cur.GetTxId(), cur.GetTxHash()
+	o.currTx, o.currHash, o.currSig = cur.GetTxId(), cur.GetTxHash(), cur.GetSignature()
 	uuid := au.cl.ServerUUID()
 	if uuid == "" {
 		return fail(resultError, client.ErrNoServerUUID)
@@ -322,7 +334,7 @@ func (au *auditor) checkDB(ctx context.Context, db string) *dbOutcome {
 		return fail(resultError, err)
 	}
 	if prev != nil {
-		o.prevTx, o.prevHash = prev.GetTxId(), prev.GetTxHash()
+		o.prevTx, o.prevHash, o.prevSig = prev.GetTxId(), prev.GetTxHash(), prev.GetSignature()
 	}
 	switch {
 	case prev == nil && cur.GetTxId() == 0:

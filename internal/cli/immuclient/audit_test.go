@@ -8,15 +8,18 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -97,6 +100,35 @@ func scrapeCmd(ts *testscript.TestScript, neg bool, args []string) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	ts.Fatalf("%s never matched %q; last answer:\n%s", args[0], args[1], last)
+}
+
+// notifyServerCmd VAR starts an HTTP server on 127.0.0.1 that stands for
+// an audit notification receiver: it appends each request (method, content
+// type, body) as one line to $WORK/notifications and answers 204, or 500
+// for paths under /fail. $VAR is set to its URL; it stops with the script.
+func notifyServerCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: notifyserver VAR")
+	}
+	path := filepath.Join(ts.Getenv("WORK"), "notifications")
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		if err == nil {
+			fmt.Fprintf(f, "%s %s %s %s\n", r.Method, r.URL.Path, r.Header.Get("Content-Type"), bytes.TrimSpace(body))
+			f.Close()
+		}
+		if strings.HasPrefix(r.URL.Path, "/fail") {
+			http.Error(w, "receiver is down", http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	ts.Defer(srv.Close)
+	ts.Setenv(args[0], srv.URL)
 }
 
 // TestAuditSignature runs one audit round against a server that signs its

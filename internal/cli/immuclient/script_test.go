@@ -43,6 +43,7 @@ func TestScripts(t *testing.T) {
 			"freeport":      freePortCmd,
 			"forkserver":    forkServerCmd,
 			"scrape":        scrapeCmd,
+			"notifyserver":  notifyServerCmd,
 		},
 		Setup: func(env *testscript.Env) error {
 			for _, kv := range os.Environ() {
