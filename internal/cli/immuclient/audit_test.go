@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/spf13/viper"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/attestdb/attestdb/client"
@@ -246,5 +247,46 @@ func writeECKey(t *testing.T, privPath, pubPath string) {
 	}
 	if err := os.WriteFile(pubPath, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestAuditServiceConfig checks the config file `audit-mode install`
+// writes: it is TOML, every key is an immuclient flag, and audit-mode
+// accepts its values.
+func TestAuditServiceConfig(t *testing.T) {
+	spec := auditServiceSpec("/usr/local/bin/immuclient", AuditServiceConfigFile)
+	if err := spec.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	v := viper.New()
+	v.SetConfigType("toml")
+	if err := v.ReadConfig(strings.NewReader(spec.ConfigData)); err != nil {
+		t.Fatalf("config does not parse: %v\n%s", err, spec.ConfigData)
+	}
+	a := &app{out: io.Discard, errOut: io.Discard}
+	root := a.newRoot()
+	audit, _, err := root.Find([]string{"audit-mode"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range v.AllKeys() {
+		if audit.Flags().Lookup(k) == nil && root.PersistentFlags().Lookup(k) == nil {
+			t.Errorf("config key %q is not a flag of immuclient audit-mode", k)
+		}
+	}
+	// With credentials filled in, the settings resolve.
+	av := viper.New()
+	_ = av.BindPFlags(audit.Flags())
+	if err := av.MergeConfigMap(v.AllSettings()); err != nil {
+		t.Fatal(err)
+	}
+	av.Set("audit-username", "auditor")
+	cfg, err := auditConfigFrom(av, audit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.RootsDir != AuditServiceRootsDir || cfg.Interval != DefaultAuditInterval || cfg.Signature != "validate" ||
+		cfg.MonitoringAddr != fmt.Sprintf("%s:%d", DefaultAuditMonitoringHost, DefaultAuditMonitoringPort) {
+		t.Fatalf("settings from the service config: %+v", cfg)
 	}
 }

@@ -15,6 +15,7 @@
 //     (per round: list the databases, prove each current state extends the
 //     trusted one kept under --roots-filepath, log, export);
 //     audit_metrics.go: its Prometheus registry and monitoring HTTP server;
+//     audit_notify.go: immudb's JSON notifications (--audit-notification-url);
 //     audit_service.go: audit-mode install|uninstall|start|stop|status via
 //     package internal/service.
 //
