@@ -51,7 +51,8 @@ type dbRecord struct {
 	settings  *schema.DatabaseNullableSettings
 	createdAt time.Time
 	createdBy string
-	db        *DB // nil while unloaded
+	db        *DB      // nil while unloaded
+	size      sizeMemo // size.go
 }
 
 // Manager is the set of databases under one data dir. See doc.go for its
@@ -389,6 +390,7 @@ func (m *Manager) Unload(name string) error {
 	if rec.db == nil {
 		return ErrDatabaseNotLoaded
 	}
+	m.rememberUnloadSize(rec)
 	if err := rec.db.Close(); err != nil {
 		return err
 	}
@@ -429,7 +431,7 @@ func (m *Manager) List() []DatabaseInfo {
 		info := DatabaseInfo{
 			Name: rec.name, Loaded: rec.db != nil, CreatedAt: rec.createdAt, CreatedBy: rec.createdBy,
 			Settings: proto.Clone(rec.settings).(*schema.DatabaseNullableSettings),
-			DiskSize: dirSize(filepath.Join(m.dir, rec.name)),
+			DiskSize: m.sizeOf(rec),
 		}
 		if rec.db != nil {
 			info.NumTx = rec.db.TxCount()
@@ -453,30 +455,14 @@ func (m *Manager) TxCount() uint64 {
 	return n
 }
 
-// DiskSize is the bytes on disk of every database.
+// DiskSize is the size of every database (size.go).
 func (m *Manager) DiskSize() uint64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var n uint64
-	for name := range m.dbs {
-		n += dirSize(filepath.Join(m.dir, name))
+	for _, rec := range m.dbs {
+		n += m.sizeOf(rec)
 	}
-	return n
-}
-
-func dirSize(dir string) uint64 {
-	var n uint64
-	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil
-		}
-		if !d.IsDir() {
-			if fi, err := d.Info(); err == nil {
-				n += uint64(fi.Size())
-			}
-		}
-		return nil
-	})
 	return n
 }
 
