@@ -34,6 +34,15 @@ fuzz-short:
 compat:
 	cd tests/compat && $(GO) test -count=1 -timeout 10m ./...
 
+# compat-node: the official immudb Node.js SDK (immudb-node, pinned in
+# tests/compat-node/package-lock.json) against our server; needs Node >= 20
+# and the npm registry.
+.PHONY: compat-node
+compat-node:
+	$(GO) build -o tests/compat-node/.bin/immudb ./cmd/immudb
+	cd tests/compat-node && npm ci --no-audit --no-fund && \
+		IMMUDB_BIN=$(CURDIR)/tests/compat-node/.bin/immudb node --test test/*.test.js
+
 # torture: SIGKILL the real server under concurrent synced writes CYCLES
 # times; last line cycles=<n> acknowledged=<n> lost=<n> verified=<n>.
 torture:
