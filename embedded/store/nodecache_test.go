@@ -25,6 +25,7 @@ func TestNodeCacheTruncateAndRewrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	n.keep = nodesPerBlock / 2 // most nodes go through the block cache
 	const total = 5*nodesPerBlock + 17
 	write := func(gen byte, from, to int) {
 		t.Helper()
@@ -54,8 +55,11 @@ func TestNodeCacheTruncateAndRewrite(t *testing.T) {
 	write(1, 0, total)
 	check(func(int) byte { return 1 })
 	check(func(int) byte { return 1 }) // now from the cache
-	if len(n.cache.blocks) != total/nodesPerBlock {
-		t.Fatalf("%d blocks cached, want the %d full ones", len(n.cache.blocks), total/nodesPerBlock)
+	if n.memFrom == 0 || n.memFrom+n.keep > total {
+		t.Fatalf("memory keeps nodes from %d of %d (keep %d)", n.memFrom, total, n.keep)
+	}
+	if want := (n.memFrom + nodesPerBlock - 1) / nodesPerBlock; uint64(len(n.cache.blocks)) != want {
+		t.Fatalf("%d blocks cached, want the %d that hold nodes below %d", len(n.cache.blocks), want, n.memFrom)
 	}
 	cut := 2*nodesPerBlock + 5
 	if err := n.truncate(uint64(cut)); err != nil {

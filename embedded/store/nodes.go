@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"sync"
+	"sync/atomic"
 
 	"github.com/attestdb/attestdb/embedded/vfs"
 	"github.com/attestdb/attestdb/proof"
@@ -12,8 +13,11 @@ import (
 
 // nodeFile is the proof.NodeStore of the binary-linking tree: 32-byte
 // hashes in the tree's post-order, append-only. Appended nodes stay in
-// memory until the committer flushes them with one write per group, so the
-// tree can be appended to before the log write.
+// memory until the checkpointer flushes them with one write, so the tree
+// can be appended to before the log write. The newest keepNodes flushed
+// nodes stay in memory too, and older ones are read through a cache of
+// whole blocks: proofs against a recent state read mostly the newest nodes
+// and the roots of large subtrees, and would otherwise be one pread each.
 //
 // Concurrency: one appender/flusher (the committer); readers may read any
 // node concurrently.
@@ -23,26 +27,36 @@ type nodeFile struct {
 	fmu     sync.Mutex // serialises flush and truncate
 	mu      sync.RWMutex
 	flushed uint64       // nodes in the file
-	buf     []proof.Hash // nodes [flushed, flushed+len(buf)) not written yet
-	wbuf    []byte       // committer's write scratch
-	cache   *nodeCache   // whole flushed blocks
+	mem     []proof.Hash // nodes [memStart, flushed+pending) in memory
+	memFrom uint64       // memStart: position of mem[0] (≤ flushed)
+	wbuf    []byte       // flush scratch
+	cache   *nodeCache   // whole flushed blocks below memStart
+	keep    uint64       // keepNodes (smaller in tests)
+	closed  atomic.Bool  // set by close: memory reads answer ErrClosed too
 }
+
+// keepNodes is how many flushed nodes stay in memory (2 MiB).
+const keepNodes = 64 << 10
 
 func openNodeFile(f vfs.File) (*nodeFile, error) {
 	sz, err := f.Size()
 	if err != nil {
 		return nil, err
 	}
-	return &nodeFile{f: f, flushed: uint64(sz / proof.HashSize), cache: newNodeCache()}, nil
+	n := uint64(sz / proof.HashSize)
+	return &nodeFile{f: f, flushed: n, memFrom: n, cache: newNodeCache(), keep: keepNodes}, nil
 }
 
 // ReadNode implements proof.NodeStore.
 func (n *nodeFile) ReadNode(pos uint64) (proof.Hash, error) {
+	if n.closed.Load() {
+		return proof.Hash{}, ErrClosed
+	}
 	n.mu.RLock()
-	if pos >= n.flushed {
-		i := pos - n.flushed
-		if i < uint64(len(n.buf)) {
-			h := n.buf[i]
+	if pos >= n.memFrom {
+		i := pos - n.memFrom
+		if i < uint64(len(n.mem)) {
+			h := n.mem[i]
 			n.mu.RUnlock()
 			return h, nil
 		}
@@ -90,10 +104,16 @@ func (n *nodeFile) readBlock(b uint64) (*nodeBlock, error) {
 	return blk, nil
 }
 
+// close closes the file; later reads answer ErrClosed.
+func (n *nodeFile) close() error {
+	n.closed.Store(true)
+	return n.f.Close()
+}
+
 // AppendNodes implements proof.NodeStore.
 func (n *nodeFile) AppendNodes(nodes []proof.Hash) error {
 	n.mu.Lock()
-	n.buf = append(n.buf, nodes...)
+	n.mem = append(n.mem, nodes...)
 	n.mu.Unlock()
 	return nil
 }
@@ -102,18 +122,20 @@ func (n *nodeFile) AppendNodes(nodes []proof.Hash) error {
 func (n *nodeFile) Count() uint64 {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
-	return n.flushed + uint64(len(n.buf))
+	return n.memFrom + uint64(len(n.mem))
 }
 
-// flush writes the buffered nodes.
+// flush writes the pending nodes, then lets the oldest in-memory ones go
+// once more than twice keepNodes are kept (so trimming is amortised).
 func (n *nodeFile) flush() error {
 	n.fmu.Lock()
 	defer n.fmu.Unlock()
 	n.mu.RLock()
-	cnt := len(n.buf)
+	from := n.flushed - n.memFrom
+	cnt := uint64(len(n.mem)) - from
 	w := n.wbuf[:0]
-	for i := 0; i < cnt; i++ {
-		w = append(w, n.buf[i][:]...)
+	for _, h := range n.mem[from:] {
+		w = append(w, h[:]...)
 	}
 	off := int64(n.flushed) * proof.HashSize
 	n.mu.RUnlock()
@@ -125,8 +147,12 @@ func (n *nodeFile) flush() error {
 		return fmt.Errorf("store: write tree nodes: %w", err)
 	}
 	n.mu.Lock()
-	n.flushed += uint64(cnt)
-	n.buf = append(n.buf[:0], n.buf[cnt:]...)
+	n.flushed += cnt
+	if kept := n.flushed - n.memFrom; kept > 2*n.keep {
+		drop := kept - n.keep
+		n.mem = append(n.mem[:0], n.mem[drop:]...)
+		n.memFrom += drop
+	}
 	n.mu.Unlock()
 	return nil
 }
@@ -138,12 +164,16 @@ func (n *nodeFile) truncate(count uint64) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if count >= n.flushed {
-		if k := count - n.flushed; k < uint64(len(n.buf)) {
-			n.buf = n.buf[:k]
+		if k := count - n.memFrom; k < uint64(len(n.mem)) {
+			n.mem = n.mem[:k]
 		}
 		return nil
 	}
-	n.buf = n.buf[:0]
+	if count >= n.memFrom {
+		n.mem = n.mem[:count-n.memFrom]
+	} else {
+		n.mem, n.memFrom = n.mem[:0], count
+	}
 	n.flushed = count
 	n.cache.reset()
 	if err := n.f.Truncate(int64(count) * proof.HashSize); err != nil {

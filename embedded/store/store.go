@@ -327,7 +327,7 @@ func (s *Store) closeFiles() error {
 		errs = append(errs, s.txi.f.Close())
 	}
 	if s.nodes != nil {
-		errs = append(errs, s.nodes.f.Close())
+		errs = append(errs, s.nodes.close())
 	}
 	return errors.Join(errs...)
 }
