@@ -83,6 +83,15 @@
 // Options.MemTableSize×4 of recent index data must be replayed after a crash
 // (less if the engine calls Flush, e.g. at its own checkpoints).
 //
+// # Damaged files
+//
+// Pebble checks a checksum on every block it reads. The index turns a
+// mismatch (and any Pebble Fatalf, which it recovers instead of letting
+// Pebble exit the process) into ErrCorrupt and remembers it (Damaged);
+// Open starts over with an empty index when the damage stops Pebble from
+// opening (Reset). The engine rebuilds a damaged index from its log. See
+// corruption.go.
+//
 // # Concurrency and locking
 //
 // One applier (Apply calls are serialised by applyMu, which also guards

@@ -12,7 +12,11 @@
 //     sampled single-bit flips in every kind of file of the data directory
 //     checks which layer detects the flip (engine open, integrity check,
 //     client trusted state, server start, client identity) or proves that the
-//     flip changes no answer.
+//     flip changes no answer. A damaged key index that the engine rebuilds
+//     from its log counts as detected (index-repair); a process exit fails
+//     the sweep.
+//   - kill_cases_test.go: SIGKILL during an index rebuild from the log and
+//     during CreateDatabaseV2, then restart and check.
 //
 // Non-test files hold the helpers: proc.go (build, start, kill and stop the
 // server process), snapshot.go (an in-memory sparse copy of a directory
