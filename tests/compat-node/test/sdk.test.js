@@ -161,3 +161,31 @@ test('control: the SDK refuses version-1 transactions (its hashing predates them
   assert.equal(result, 'refused', 'a verification that cannot match was not checked')
   assert.ok(errors.some((e) => /verification failed/.test(e)), 'refused by the proof check: ' + errors.join('; '))
 })
+
+test('multi-key, counting, databases, users, txScan, index', async () => {
+  const cl = await newClient('admin2', 'defaultdb')
+  const all = await cl.setAll({ kvsList: [{ key: 'm1', value: 'one' }, { key: 'm2', value: 'two' }] })
+  assert.equal(all.nentries, 2)
+  const got = await cl.getAll({ keysList: ['m1', 'm2'], sincetx: all.id })
+  assert.deepEqual(got.entriesList.map((x) => [x.key, x.value, x.tx]), [['m1', 'one', all.id], ['m2', 'two', all.id]])
+  assert.equal((await cl.count({ prefix: 'm' })).count, 2)
+  assert.ok((await cl.countAll()).count >= 2)
+
+  // The deprecated CreateDatabase (what this SDK calls) and DatabaseList.
+  await cl.createDatabase({ databasename: 'nodedb2' })
+  const dbs = await cl.listDatabases()
+  const names = dbs.databasesList.map((d) => d.databasename)
+  assert.ok(names.includes('nodedb2') && names.includes('defaultdb') && !names.includes('systemdb'), names.join(','))
+
+  await cl.createUser({ user: 'nodeuser', password: 'Node1234!', permission: 1, database: 'nodedb2' })
+  await cl.changePermission({ action: 0, username: 'nodeuser', database: 'defaultdb', permission: 2 })
+  const users = await cl.listUsers()
+  const nu = users.usersList.find((u) => u.user === 'nodeuser')
+  assert.ok(nu, 'nodeuser listed')
+  assert.deepEqual(nu.permissionsList.map((p) => [p.database, p.permission]).sort(), [['defaultdb', 2], ['nodedb2', 1]])
+
+  const txs = await cl.txScan({ initialtx: all.id, limit: 1, desc: false })
+  assert.equal(txs.txsList.length, 1)
+  assert.equal(txs.txsList[0].metadata.id, all.id)
+  await cl.compactIndex()
+})
