@@ -96,3 +96,74 @@ func TestNodeCacheBounded(t *testing.T) {
 		t.Fatal("a block read before a reset was kept")
 	}
 }
+
+// The tx index keeps a bounded in-memory tail and reads older entries from
+// the file; a truncate below the file's end is honoured by both.
+func TestTxIndexMemoryTail(t *testing.T) {
+	fs := vfs.NewMem()
+	f, err := fs.OpenFile("txindex", os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := openTxIndex(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.keep = 10
+	entry := func(gen byte, id uint64) txEntry {
+		e := txEntry{Pos: id * 100, Len: uint32(frameLen + id)}
+		e.Alh[0], e.Alh[1] = gen, byte(id)
+		return e
+	}
+	add := func(gen byte, from, to uint64) {
+		t.Helper()
+		var b []byte
+		for id := from; id <= to; id++ {
+			b = appendTxEntry(b, entry(gen, id))
+		}
+		x.append(b)
+		if err := x.flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(to uint64, gen func(id uint64) byte) {
+		t.Helper()
+		if x.count() != to {
+			t.Fatalf("count %d, want %d", x.count(), to)
+		}
+		for id := uint64(1); id <= to; id++ {
+			e, err := x.read(id)
+			if err != nil {
+				t.Fatalf("entry %d: %v", id, err)
+			}
+			if e != entry(gen(id), id) {
+				t.Fatalf("entry %d = %+v", id, e)
+			}
+		}
+		if _, err := x.read(to + 1); err == nil {
+			t.Fatalf("entry %d past the end was read", to+1)
+		}
+	}
+	add(1, 1, 25)
+	add(1, 26, 50)
+	if x.memFrom == 0 || x.count()-x.memFrom > 2*x.keep {
+		t.Fatalf("memory holds entries after %d of %d (keep %d)", x.memFrom, x.count(), x.keep)
+	}
+	check(50, func(uint64) byte { return 1 })
+	if err := x.truncate(30); err != nil { // below the in-memory tail
+		t.Fatal(err)
+	}
+	add(2, 31, 45)
+	check(45, func(id uint64) byte {
+		if id <= 30 {
+			return 1
+		}
+		return 2
+	})
+	if err := x.close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := x.read(45); err != ErrClosed {
+		t.Fatalf("read after close: %v, want ErrClosed", err)
+	}
+}

@@ -324,7 +324,7 @@ func (s *Store) closeFiles() error {
 		errs = append(errs, s.log.close())
 	}
 	if s.txi != nil {
-		errs = append(errs, s.txi.f.Close())
+		errs = append(errs, s.txi.close())
 	}
 	if s.nodes != nil {
 		errs = append(errs, s.nodes.close())

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"sync"
+	"sync/atomic"
 
 	"github.com/attestdb/attestdb/embedded/vfs"
 	"github.com/attestdb/attestdb/proof"
@@ -62,23 +63,40 @@ type txIndex struct {
 	fmu     sync.Mutex // serialises flush and truncate
 	mu      sync.RWMutex
 	flushed uint64 // entries in the file
-	tail    []byte // entries flushed+1 … flushed+len(tail)/txEntryLen
+	memFrom uint64 // entries before the in-memory tail (≤ flushed)
+	tail    []byte // entries memFrom+1 … memFrom+len(tail)/txEntryLen
 	wbuf    []byte // flusher scratch
+	keep    uint64 // flushed entries kept in memory (keepTxEntries)
+	closed  atomic.Bool
 }
+
+// keepTxEntries is how many flushed entries stay in memory (3 MiB): proofs
+// and reads of recent txs then need no pread of the file.
+const keepTxEntries = 64 << 10
 
 func openTxIndex(f vfs.File) (*txIndex, error) {
 	sz, err := f.Size()
 	if err != nil {
 		return nil, err
 	}
-	return &txIndex{f: f, flushed: uint64(sz / txEntryLen)}, nil
+	n := uint64(sz / txEntryLen)
+	return &txIndex{f: f, flushed: n, memFrom: n, keep: keepTxEntries}, nil
+}
+
+// close closes the file; later reads answer ErrClosed.
+func (x *txIndex) close() error {
+	x.closed.Store(true)
+	return x.f.Close()
 }
 
 func (x *txIndex) read(id uint64) (txEntry, error) {
+	if x.closed.Load() {
+		return txEntry{}, ErrClosed
+	}
 	var b [txEntryLen]byte
 	x.mu.RLock()
-	if id > x.flushed {
-		i := (id - x.flushed - 1) * txEntryLen
+	if id > x.memFrom {
+		i := (id - x.memFrom - 1) * txEntryLen
 		if i+txEntryLen > uint64(len(x.tail)) {
 			x.mu.RUnlock()
 			return txEntry{}, fmt.Errorf("%w: tx index has no entry %d", ErrCorruptedData, id)
@@ -106,7 +124,7 @@ func (x *txIndex) read(id uint64) (txEntry, error) {
 func (x *txIndex) count() uint64 {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	return x.flushed + uint64(len(x.tail)/txEntryLen)
+	return x.memFrom + uint64(len(x.tail)/txEntryLen)
 }
 
 // append adds encoded entries for the txs after count().
@@ -123,12 +141,16 @@ func (x *txIndex) truncate(n uint64) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if n >= x.flushed {
-		if k := (n - x.flushed) * txEntryLen; k < uint64(len(x.tail)) {
+		if k := (n - x.memFrom) * txEntryLen; k < uint64(len(x.tail)) {
 			x.tail = x.tail[:k]
 		}
 		return nil
 	}
-	x.tail = x.tail[:0]
+	if n >= x.memFrom {
+		x.tail = x.tail[:(n-x.memFrom)*txEntryLen]
+	} else {
+		x.tail, x.memFrom = x.tail[:0], n
+	}
 	x.flushed = n
 	if err := x.f.Truncate(int64(n) * txEntryLen); err != nil {
 		return fmt.Errorf("store: truncate tx index: %w", err)
@@ -136,12 +158,13 @@ func (x *txIndex) truncate(n uint64) error {
 	return nil
 }
 
-// flush writes the tail to the file.
+// flush writes the entries not in the file yet, then lets the oldest
+// in-memory ones go once more than twice keep are kept.
 func (x *txIndex) flush() error {
 	x.fmu.Lock()
 	defer x.fmu.Unlock()
 	x.mu.RLock()
-	w := append(x.wbuf[:0], x.tail...)
+	w := append(x.wbuf[:0], x.tail[(x.flushed-x.memFrom)*txEntryLen:]...)
 	off := int64(x.flushed) * txEntryLen
 	x.mu.RUnlock()
 	x.wbuf = w
@@ -153,7 +176,11 @@ func (x *txIndex) flush() error {
 	}
 	x.mu.Lock()
 	x.flushed += uint64(len(w) / txEntryLen)
-	x.tail = append(x.tail[:0], x.tail[len(w):]...)
+	if kept := x.flushed - x.memFrom; kept > 2*x.keep {
+		drop := kept - x.keep
+		x.tail = append(x.tail[:0], x.tail[drop*txEntryLen:]...)
+		x.memFrom += drop
+	}
 	x.mu.Unlock()
 	return nil
 }
