@@ -108,7 +108,7 @@ func TestDockerfiles(t *testing.T) {
 				}
 			}
 			entry := d.all("ENTRYPOINT")
-			if len(entry) != 1 || !regexp.MustCompile(`^\["/usr/(local/bin|sbin)/` + c.programs[0] + `"\]$`).MatchString(entry[0]) {
+			if len(entry) != 1 || !regexp.MustCompile(`^\["/usr/(local/bin|sbin)/`+c.programs[0]+`"\]$`).MatchString(entry[0]) {
 				t.Errorf("ENTRYPOINT = %q", entry)
 			} else if dst := strings.Trim(entry[0], `[]"`); !strings.Contains(copies, " "+dst) {
 				t.Errorf("ENTRYPOINT %s is not where the program is copied", dst)
