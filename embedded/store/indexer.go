@@ -313,7 +313,10 @@ func (s *Store) checkPreconditions(r *request) error {
 func (s *Store) swapIndex(dir string) (*index.Index, error) {
 	s.idxSwapMu.Lock()
 	defer s.idxSwapMu.Unlock()
-	if err := s.ix().Close(); err != nil {
+	// A damaged index may fail to close cleanly; it is destroyed next
+	// anyway, so only an intact one's close error counts.
+	old := s.ix()
+	if err := old.Close(); err != nil && old.Damaged() == nil {
 		return nil, fmt.Errorf("store: close index: %w", err)
 	}
 	if err := index.Destroy(dir); err != nil {
