@@ -119,7 +119,7 @@ func (d *DB) VerifiableGet(ctx context.Context, req *schema.VerifiableGetRequest
 	if i < 0 {
 		return nil, ErrKeyNotFound
 	}
-	ip, err := tx.InclusionProof(i)
+	ip, err := d.st.EntryInclusionProof(tx, i)
 	if err != nil {
 		return nil, err
 	}

@@ -53,6 +53,8 @@ type Store struct {
 	// Committer-owned state.
 	cm committerState
 
+	trees treeCache // entries trees of recently proven txs (treecache.go)
+
 	syncCh   chan *syncItem  // committer → syncer (Synced mode)
 	wakeCh   chan []*request // syncer → waker (Synced mode)
 	syncMu   sync.Mutex      // serialises log writes/syncs with the flusher
