@@ -3,9 +3,12 @@ package immudb
 import (
 	"fmt"
 	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/spf13/pflag"
 )
@@ -78,4 +81,55 @@ func TestConfigurationDoc(t *testing.T) {
 			t.Errorf("flag --%s is not in flagDefs, so not documented", f.Name)
 		}
 	})
+}
+
+// The operations documents link to each other and to repository files; a
+// renamed heading or file must not leave a dead link.
+func TestOperationsDocLinks(t *testing.T) {
+	link := regexp.MustCompile(`\]\(([^)#\s]*)(#[^)\s]*)?\)`)
+	anchors := func(doc string) map[string]bool {
+		out := map[string]bool{}
+		for _, line := range strings.Split(doc, "\n") {
+			if h, ok := strings.CutPrefix(strings.TrimLeft(line, "#"), " "); ok && strings.HasPrefix(line, "#") {
+				a := strings.Map(func(r rune) rune {
+					switch {
+					case r == ' ' || r == '-':
+						return '-'
+					case unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_':
+						return unicode.ToLower(r)
+					}
+					return -1
+				}, h)
+				out["#"+a] = true
+			}
+		}
+		return out
+	}
+	for _, name := range []string{"INSTALL.md", "CONFIGURATION.md", "OPERATIONS.md", "TOOLS.md", "../README.md"} {
+		path := filepath.Join("../../../docs", name)
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range link.FindAllStringSubmatch(string(raw), -1) {
+			target, anchor := m[1], m[2]
+			if strings.Contains(target, "://") {
+				continue
+			}
+			file := path
+			if target != "" {
+				file = filepath.Join(filepath.Dir(path), target)
+			}
+			b, err := os.ReadFile(file)
+			if err != nil {
+				if _, serr := os.Stat(file); serr != nil {
+					t.Errorf("%s: link %s%s: %v", name, target, anchor, serr)
+				}
+				continue
+			}
+			if anchor != "" && !anchors(string(b))[anchor] {
+				t.Errorf("%s: link %s%s: no such heading", name, target, anchor)
+			}
+		}
+	}
 }
