@@ -21,5 +21,16 @@
 // or JSON, admin password redacted) and exits; operators can use it to see
 // what a mix of file, environment and flags resolves to.
 //
+// `immudb service install|uninstall|start|stop|status` (service.go) runs
+// the server under systemd through internal/service: user immudb,
+// /var/lib/immudb, /var/log/immudb, /etc/immudb/immudb.toml,
+// LimitNOFILE=65536; --dry-run prints the plan. --pprof mounts
+// net/http/pprof on the metrics listener.
+//
+// Tests here also guard what documents this program: docs/CONFIGURATION.md's
+// flag table is generated from flags.go (docs_test.go), and the Dockerfiles
+// under build/ are checked against the Makefile and the flags
+// (packaging_test.go), since no Docker engine runs in the test environment.
+//
 // Locking: none; a Command is used by one goroutine.
 package immudb
