@@ -334,3 +334,37 @@ func FuzzScanFile(f *testing.F) {
 		}
 	})
 }
+
+// TestProgress: a bar redrawn in place on a terminal, lines at every 10%
+// otherwise, every 1000 txs when the total is unknown, nothing when off.
+func TestProgress(t *testing.T) {
+	tests := []struct {
+		name  string
+		p     progress
+		adds  int
+		check func(string) bool
+	}{
+		{"bar", progress{label: "backup", total: 4, tty: true}, 4, func(s string) bool {
+			return strings.Count(s, "\r") == 4 && strings.Contains(s, "["+strings.Repeat("#", progressBarWidth)+"] 4/4") && strings.HasSuffix(s, "\n")
+		}},
+		{"lines", progress{label: "restore", total: 20}, 20, func(s string) bool {
+			return strings.Count(s, "\n") == 10 && strings.HasSuffix(s, "restore: 20/20 transactions (100%)\n") && !strings.Contains(s, "\r")
+		}},
+		{"unknown total", progress{label: "hot-restore"}, 2500, func(s string) bool {
+			return s == "hot-restore: 1000 transactions\nhot-restore: 2000 transactions\n"
+		}},
+		{"off", progress{label: "x", total: 3, off: true, tty: true}, 3, func(s string) bool { return s == "" }},
+	}
+	for _, tc := range tests {
+		var b strings.Builder
+		p := tc.p
+		p.w = &b
+		for i := 0; i < tc.adds; i++ {
+			p.add(1)
+		}
+		p.finish()
+		if !tc.check(b.String()) {
+			t.Errorf("%s: %q", tc.name, b.String())
+		}
+	}
+}
