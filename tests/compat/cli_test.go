@@ -3,6 +3,7 @@ package compat
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"os/user"
@@ -36,6 +37,7 @@ type cliStep struct {
 	stdin string   // fed to the command (passwords)
 	want  []string // regular expressions the output must match
 	tty   bool     // run under script(1) so password prompts read a terminal
+	fails bool     // the command must exit non-zero (and still match want)
 }
 
 func newCLIEnv(t *testing.T, s *server) *cliEnv {
@@ -130,7 +132,13 @@ func (e *cliEnv) check(bin string, steps []cliStep) {
 	for _, st := range steps {
 		name := strings.Join(st.args, " ")
 		out, err := e.run(bin, st)
-		if err != nil {
+		if st.fails {
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) {
+				e.t.Errorf("%s %s: want a non-zero exit, got %v\n%s", bin[strings.LastIndex(bin, "/")+1:], name, err, out)
+				continue
+			}
+		} else if err != nil {
 			e.t.Errorf("%s %s: %v\n%s", bin[strings.LastIndex(bin, "/")+1:], name, err, out)
 			continue
 		}
@@ -186,6 +194,9 @@ func TestCLIs(t *testing.T) {
 		{args: []string{"user", "create", "bob", "readwrite", "db3"}, stdin: "Bob12345!\nBob12345!", tty: true,
 			want: []string{`Created user bob`}},
 		{args: []string{"user", "list"}, want: []string{`2 user\(s\)`, `bob\s+true\s+db3\s+Read/Write\s+immudb`}},
+		// Deprecated in immudb v1.11, which answers "operation not supported".
+		{args: []string{"set", "auth", "password"}, fails: true, want: []string{`operation not supported`}},
+		{args: []string{"set", "mtls", "false"}, fails: true, want: []string{`operation not supported`}},
 		{args: []string{"logout"}, want: []string{`logged out`}},
 	})
 
