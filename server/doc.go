@@ -31,6 +31,13 @@
 //     re-verifies, from disk, the last 1000 txs of every loaded database
 //     plus everything committed since the previous round; a mismatch is
 //     logged and counted (ConsistencyFailures).
+//   - maintenance.go: --maintenance as immudb v1.11 (needs auth off; the
+//     interceptor refuses data, user and database-settings writes with
+//     InvalidArgument "operation not allowed in maintenance mode").
+//   - deprecated.go: UpdateAuthConfig/UpdateMTLSConfig and, without an SQL
+//     engine, ChangeSQLPrivileges answer "operation not supported".
+//   - inprocess.go: DialInProcess, the REST gateway's socketless connection
+//     (same interceptors; no client certificate needed under --mtls).
 //   - stats.go: per-database numbers for server/metrics (DatabaseStats);
 //     Options.UnaryInterceptors/StreamInterceptors put the metrics
 //     interceptors in front of ours.
