@@ -10,6 +10,7 @@
 // (TxByID, VerifiableTxByID, TxScan, entriesSpec), verifiable.go (the other
 // Verifiable* calls), convert.go (engine/proof types ↔ protobuf), errors.go,
 // settings.go, names.go and manager.go (the databases of a data dir),
+// size.go (disk sizes: the log's written bytes plus the derived files),
 // users.go (user records kept in systemdb), export.go and replicate.go
 // (exportTx payloads; replicateTx on replicas, serialised under writeMu).
 //
