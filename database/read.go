@@ -55,18 +55,31 @@ func mapReadErr(err error) error {
 // value as is; a reference resolved one level, the reply being the
 // referenced entry with referencedBy describing the reference.
 func (d *DB) resolveEntry(k []byte, txID, rev uint64, md proof.KVMetadata, storeValue []byte) (*schema.Entry, error) {
+	return d.resolveEntryInto(nil, k, txID, rev, md, storeValue, false)
+}
+
+// resolveEntryInto is resolveEntry writing a plain entry into dst when dst
+// is not nil (pages of entries come from one slab). With owned, k and
+// storeValue belong to the caller's answer alone and are not copied.
+func (d *DB) resolveEntryInto(dst *schema.Entry, k []byte, txID, rev uint64, md proof.KVMetadata, storeValue []byte, owned bool) (*schema.Entry, error) {
 	v, err := proof.DecodeKVValue(storeValue)
 	if err != nil {
 		return nil, fmt.Errorf("%w: key %x at tx %d: %v", ErrCorruptedData, k, txID, err)
 	}
 	if v.Kind != proof.ValueReference {
-		return &schema.Entry{
-			Tx:       txID,
-			Key:      append([]byte(nil), k...),
-			Value:    append([]byte{}, v.Value...),
-			Metadata: kvMetadataToProto(md),
-			Revision: rev,
-		}, nil
+		if dst == nil {
+			dst = &schema.Entry{}
+		}
+		dst.Tx, dst.Metadata, dst.Revision = txID, kvMetadataToProto(md), rev
+		if owned {
+			dst.Key, dst.Value = k, v.Value
+			if dst.Value == nil {
+				dst.Value = []byte{}
+			}
+		} else {
+			dst.Key, dst.Value = append([]byte(nil), k...), append([]byte{}, v.Value...)
+		}
+		return dst, nil
 	}
 	ref := &schema.Reference{
 		Tx:       txID,

@@ -139,17 +139,21 @@ func (d *DB) History(ctx context.Context, req *schema.HistoryRequest) (*schema.E
 		return nil, ErrKeyNotFound
 	}
 	now := d.now()
+	// Every entry of the page shares one copy of the key (they are only
+	// marshalled) and the values the store returned; the entries come from
+	// one slab.
+	key := append([]byte(nil), req.Key...)
+	slab := make([]schema.Entry, len(kvs))
 	out := &schema.Entries{Entries: make([]*schema.Entry, 0, len(kvs))}
-	for _, kv := range kvs {
-		var e *schema.Entry
+	for i, kv := range kvs {
+		e := &slab[i]
 		switch {
 		case kv.Metadata.Deleted || len(kv.Value) == 0:
-			e = &schema.Entry{Tx: kv.TxID, Key: append([]byte(nil), req.Key...), Value: []byte{}, Metadata: kvMetadataToProto(kv.Metadata), Revision: kv.Revision}
+			e.Tx, e.Key, e.Value, e.Metadata, e.Revision = kv.TxID, key, []byte{}, kvMetadataToProto(kv.Metadata), kv.Revision
 		case isExpired(kv.Metadata, now):
-			e = &schema.Entry{Tx: kv.TxID, Key: append([]byte(nil), req.Key...), Metadata: kvMetadataToProto(kv.Metadata), Revision: kv.Revision, Expired: true}
+			e.Tx, e.Key, e.Metadata, e.Revision, e.Expired = kv.TxID, key, kvMetadataToProto(kv.Metadata), kv.Revision, true
 		default:
-			e, err = d.resolveEntry(req.Key, kv.TxID, kv.Revision, kv.Metadata, kv.Value)
-			if err != nil {
+			if e, err = d.resolveEntryInto(e, key, kv.TxID, kv.Revision, kv.Metadata, kv.Value, true); err != nil {
 				return nil, err
 			}
 		}

@@ -132,16 +132,38 @@ func (s *Store) History(key []byte, offset uint64, limit int, desc bool, atTx ui
 	if err != nil {
 		return nil, mapIndexErr(err)
 	}
-	out := make([]*KeyValue, 0, len(vs))
+	// One allocation for the KeyValues and one for the inline values: a
+	// history page is typically many small versions of one key.
+	out := make([]*KeyValue, len(vs))
+	kvs := make([]KeyValue, len(vs))
 	k := append([]byte(nil), key...)
-	for _, v := range vs {
-		kv, err := s.version(k, v, false, 0)
+	arena := make([]byte, 0, inlineArenaSize(vs))
+	for i, v := range vs {
+		pl, err := decodePayload(v.Payload)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, kv)
+		var val []byte
+		if pl.Inline != nil {
+			start := len(arena)
+			arena = append(arena, pl.Inline...)
+			val = arena[start:len(arena):len(arena)] // capped: an append by the caller cannot reach the next value
+		} else if val, err = s.ReadValueAt(pl.ValuePos, pl.VLen); err != nil {
+			return nil, err
+		}
+		kvs[i] = KeyValue{Key: k, TxID: v.TxID, Revision: v.Revision, Metadata: pl.Md, Value: val}
+		out[i] = &kvs[i]
 	}
 	return out, nil
+}
+
+// inlineArenaSize bounds the bytes of the inline values of vs.
+func inlineArenaSize(vs []index.Version) int {
+	n := 0
+	for _, v := range vs {
+		n += min(len(v.Payload), inlineValueMax)
+	}
+	return n
 }
 
 // ScanOptions select the keys of Scan (see index.ScanOptions) and page the

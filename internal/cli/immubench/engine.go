@@ -39,6 +39,7 @@ type engineConfig struct {
 	cpuProfile   string
 	noIndex      bool
 	reopen       bool
+	keys         int
 }
 
 func newEngineCommand() *cobra.Command {
@@ -66,6 +67,7 @@ func newEngineCommand() *cobra.Command {
 	f.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the measured phase")
 	f.BoolVar(&c.noIndex, "no-index", false, "open the store without the key index")
 	f.BoolVar(&c.reopen, "reopen", false, "after the workload, close and time a reopen (printed before the summary)")
+	f.IntVar(&c.keys, "keys", 0, "keys preloaded for get/scan/history (0 = min(n, 1M); history: n/10)")
 	return cmd
 }
 
@@ -182,6 +184,9 @@ func runEngine(out io.Writer, c engineConfig) error {
 		last, _ := s.LastCommitted()
 		fmt.Fprintf(out, "reopen=%v txs=%d\n", time.Since(t0).Round(time.Microsecond), last)
 	}
+	if rss, ok := peakRSS(); ok {
+		fmt.Fprintf(out, "peak-rss=%dMiB\n", rss>>20)
+	}
 	fmt.Fprintf(out, "workload=%s concurrency=%d ops/s=%.0f entries/s=%.0f p50=%v p99=%v\n",
 		c.workload, c.concurrency, ops, eps, pct(0.50), pct(0.99))
 	return nil
@@ -230,6 +235,9 @@ func reader(out io.Writer, s *store.Store, c engineConfig) (func(int, *[]time.Du
 	}
 	if keys > 1_000_000 {
 		keys = 1_000_000
+	}
+	if c.keys > 0 {
+		keys = c.keys
 	}
 	t0 := time.Now()
 	pre := c
