@@ -125,8 +125,9 @@ func TestReplicateChain(t *testing.T) {
 // version are refused with precise errors, and the store keeps working.
 func TestReplicateRefused(t *testing.T) {
 	src := chainStore(t)
-	dst := openTest(t, t.TempDir(), nil)
-	defer dst.Close()
+	dir := t.TempDir()
+	dst := openTest(t, dir, nil)
+	defer func() { _ = dst.Close() }()
 	ctx := context.Background()
 	export := func(id uint64) *ExportedTx {
 		b, err := src.ExportTx(id)
@@ -177,6 +178,20 @@ func TestReplicateRefused(t *testing.T) {
 	b, _ := src.Alh(3)
 	if a != b {
 		t.Fatal("alh differs after refusals")
+	}
+	// The refusals left nothing behind on disk either.
+	if err := dst.Close(); err != nil {
+		t.Fatal(err)
+	}
+	dst = openTest(t, dir, nil)
+	if id, alh := dst.LastCommitted(); id != 3 || alh != b {
+		t.Fatalf("after reopen: tx %d", id)
+	}
+	if err := dst.VerifyIntegrity(1, 3); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dst.ReplicateTx(ctx, export(4)); err != nil {
+		t.Fatalf("replicate 4 after reopen: %v", err)
 	}
 }
 
