@@ -16,11 +16,13 @@ vet:
 	$(GO) vet ./...
 
 # test: vet, every test with the race detector, each fuzz target briefly,
-# then immudb's official clients against our server.
+# then immudb's official clients (Go SDK and CLIs, Node.js SDK) against our
+# server.
 test: vet
 	$(GO) test -race -count=1 -timeout 25m ./...
 	$(MAKE) fuzz-short
 	$(MAKE) compat
+	$(MAKE) compat-node
 
 test-short:
 	$(GO) test -short -count=1 ./...
