@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -167,9 +168,12 @@ func auditConfigFrom(v *viper.Viper, cmd *cobra.Command) (auditConfig, error) {
 	}
 	port := v.GetInt("audit-monitoring-port")
 	if p := v.GetString("prometheus-port"); p != "" {
-		if _, err := fmt.Sscanf(p, "%d", &port); err != nil {
+		// Atoi, not Sscanf: "12abc" must not become port 12.
+		n, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil {
 			return c, fmt.Errorf("%w: --prometheus-port %q is not a number", ErrBadConfig, p)
 		}
+		port = n
 	}
 	if port < 0 || port > 65535 {
 		return c, fmt.Errorf("%w: monitoring port %d out of range", ErrBadConfig, port)
