@@ -130,9 +130,9 @@ func (m *Manager) exec(ctx context.Context, run Runner, fsys FS, out io.Writer, 
 	if err != nil && !s.MayFail {
 		text = strings.TrimSpace(text)
 		if text != "" && !s.Output { // already printed
-			return fmt.Errorf("%w: %s: %w: %s", ErrStep, strings.Join(s.Cmd, " "), err, text)
+			return fmt.Errorf("%w: %s: %w: %s", ErrStep, shellJoin(s.Cmd), err, text)
 		}
-		return fmt.Errorf("%w: %s: %w", ErrStep, strings.Join(s.Cmd, " "), err)
+		return fmt.Errorf("%w: %s: %w", ErrStep, shellJoin(s.Cmd), err)
 	}
 	return nil
 }

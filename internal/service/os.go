@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -35,12 +36,21 @@ func (osFS) Remove(path string) error {
 	return nil
 }
 
+// Exists reports whether path is a file. Anything else there (a
+// directory, a device) is an error: install must neither keep it as its
+// config file nor chown it.
 func (osFS) Exists(path string) (bool, error) {
-	_, err := os.Stat(path)
+	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}
-	return err == nil, err
+	if err != nil {
+		return false, err
+	}
+	if !fi.Mode().IsRegular() {
+		return false, fmt.Errorf("%s exists and is not a regular file (%s)", path, fi.Mode().Type())
+	}
+	return true, nil
 }
 
 type osSystem struct{}

@@ -33,26 +33,53 @@ type Step struct {
 	Text   string // StepNote
 }
 
-// String is the step as one line, shell-like, as the dry run prints it.
+// String is the step as one line, shell-like, as the dry run prints it:
+// words a shell would split or expand are single-quoted, so a printed
+// command can be pasted as it is.
 func (s Step) String() string {
 	switch s.Kind {
 	case StepRun:
-		line := strings.Join(s.Cmd, " ")
+		line := shellJoin(s.Cmd)
 		if s.MayFail {
 			line += "   # a failure here is ignored"
 		}
 		return line
 	case StepWrite:
-		line := fmt.Sprintf("write %s (mode %04o)", s.Path, s.Mode.Perm())
+		line := fmt.Sprintf("write %s (mode %04o)", shellQuote(s.Path), s.Mode.Perm())
 		if s.KeepExisting {
 			line += ", unless it already exists"
 		}
 		return line
 	case StepRemove:
-		return "rm -f " + s.Path
+		return "rm -f " + shellQuote(s.Path)
 	default:
 		return "# " + s.Text
 	}
+}
+
+// shellJoin joins words as a POSIX shell would read them back.
+func shellJoin(words []string) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		q[i] = shellQuote(w)
+	}
+	return strings.Join(q, " ")
+}
+
+// shellQuote leaves a word of plain characters as it is and single-quotes
+// any other (an inner single quote is closed, escaped and reopened).
+func shellQuote(w string) string {
+	plain := w != ""
+	for _, r := range w {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:,=+@%", r)) {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return w
+	}
+	return "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
 }
 
 // Plan returns the steps of op ("install", "uninstall", "start", "stop",

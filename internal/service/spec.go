@@ -99,6 +99,11 @@ func (s *Spec) Validate() error {
 	if s.ConfigFile != "" && !path.IsAbs(s.ConfigFile) {
 		return fmt.Errorf("%w: config file %q is not absolute", ErrInvalidSpec, s.ConfigFile)
 	}
+	// A file name, not a directory: install would chown it to the service
+	// group ("/" or "/etc/" would hand the system's directories over).
+	if s.ConfigFile != "" && (s.ConfigFile == "/" || strings.HasSuffix(s.ConfigFile, "/") || path.Clean(s.ConfigFile) != s.ConfigFile) {
+		return fmt.Errorf("%w: config file %q is not a clean file path", ErrInvalidSpec, s.ConfigFile)
+	}
 	for _, p := range append(paths, s.Args...) {
 		if strings.ContainsAny(p, "\n\r\x00") {
 			return fmt.Errorf("%w: %q contains a line break or NUL", ErrInvalidSpec, p)

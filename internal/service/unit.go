@@ -25,8 +25,10 @@ func (s *Spec) Unit() string {
 	w("Type=simple")
 	w("User=%s", s.User)
 	w("Group=%s", s.group())
-	w("WorkingDirectory=%s", execQuote(s.workingDir()))
-	cmd := []string{execQuote(s.Exec)}
+	// WorkingDirectory= takes the rest of the line as a path: no quotes, no
+	// $VARIABLES, only %-specifiers.
+	w("WorkingDirectory=%s", escapeSpecifiers(s.workingDir()))
+	cmd := []string{quoteExecWord(s.Exec, false)}
 	for _, a := range s.Args {
 		cmd = append(cmd, execQuote(a))
 	}
@@ -47,16 +49,26 @@ func (s *Spec) Unit() string {
 	return b.String()
 }
 
-// execQuote writes one ExecStart= word: systemd expands %-specifiers and
+// execQuote writes one ExecStart= argument: systemd expands %-specifiers and
 // $VARIABLES and splits on spaces, so those are escaped and a word with
 // spaces, quotes or backslashes is double-quoted (systemd.service(5),
 // "Command lines").
-func execQuote(word string) string {
-	word = strings.ReplaceAll(word, "%", "%%")
-	word = strings.ReplaceAll(word, "$", "$$")
+func execQuote(word string) string { return quoteExecWord(word, true) }
+
+// quoteExecWord quotes one ExecStart= word. The program path (the first
+// word) is not subject to $VARIABLE expansion, so there "$$" would stay
+// two dollars: dollars are doubled only in arguments.
+func quoteExecWord(word string, arg bool) string {
+	word = escapeSpecifiers(word)
+	if arg {
+		word = strings.ReplaceAll(word, "$", "$$")
+	}
 	if word != "" && !strings.ContainsAny(word, " \t\"'\\;") {
 		return word
 	}
 	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`)
 	return `"` + r.Replace(word) + `"`
 }
+
+// escapeSpecifiers keeps systemd from reading '%' as a specifier.
+func escapeSpecifiers(s string) string { return strings.ReplaceAll(s, "%", "%%") }
