@@ -320,6 +320,9 @@ func (au *auditor) checkDB(ctx context.Context, db string) *dbOutcome {
 	if err := au.cl.StateStore().CheckIdentity(uuid, au.addr); err != nil {
 		return fail(resultFailed, err)
 	}
+	if err := checkStateShape(db, cur); err != nil {
+		return fail(resultFailed, err)
+	}
 	if au.embeddedKeys && len(cur.GetSignature().GetSignature()) > 0 {
 		if !au.warned {
 			au.warned = true
@@ -395,6 +398,20 @@ func (au *auditor) trustFirst(uuid, db string, cur *schema.ImmutableState) error
 		return fmt.Errorf("%w: server state hash of %d bytes", client.ErrCorruptedData, len(cur.GetTxHash()))
 	}
 	return store.Set(uuid, &schema.ImmutableState{Db: db, TxId: cur.GetTxId(), TxHash: cur.GetTxHash(), Signature: cur.GetSignature()})
+}
+
+// checkStateShape refuses a current state that cannot be a true answer
+// for db: another database's state, or a hash that is not a SHA-256 (an
+// empty database, at tx 0, may send none). Trusting such a state first
+// would make every later round fail, or pass against the wrong database.
+func checkStateShape(db string, st *schema.ImmutableState) error {
+	if st.GetDb() != db {
+		return fmt.Errorf("%w: asked for the state of database %q, the server sent the state of database %q", client.ErrCorruptedData, db, st.GetDb())
+	}
+	if n := len(st.GetTxHash()); n != proof.HashSize && (st.GetTxId() != 0 || n != 0) {
+		return fmt.Errorf("%w: server state hash of %d bytes at tx %d", client.ErrCorruptedData, n, st.GetTxId())
+	}
+	return nil
 }
 
 // classify tells a failed proof from a check that could not be made.
