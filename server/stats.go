@@ -11,7 +11,8 @@ type statsSource interface {
 
 // DatabaseStats gives the per-database numbers of the metrics endpoint
 // (metrics.DBStatsSource): every loaded database, systemdb included. It
-// reads counters only. Entries is not tracked yet and stays 0.
+// reads counters only. Entries counts the entries committed since the
+// database was opened, as immudb's immudb_number_of_stored_entries does.
 func (s *Server) DatabaseStats() []metrics.DBStats {
 	if src, ok := s.dbs.(statsSource); ok {
 		return src.databaseStats()
@@ -40,6 +41,7 @@ func (m *managerDatabases) databaseStats() []metrics.DBStats {
 		committed, _ := st.LastCommitted()
 		out = append(out, metrics.DBStats{
 			Name: n, SizeBytes: sizes[n], CommittedTxID: committed, IndexedTxID: st.IndexedUpTo(),
+			Entries: st.EntriesSinceOpen(),
 		})
 	}
 	return out

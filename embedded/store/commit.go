@@ -460,6 +460,7 @@ func (s *Store) syncer() {
 			} else {
 				s.txi.append(it.txi)
 				s.publish(it.lastID, it.lastAlh)
+				s.countEntries(it.group)
 			}
 			s.wakeCh <- it.group
 		}
@@ -515,6 +516,7 @@ func (s *Store) syncWritten() error {
 func (s *Store) finish(group []*request, txi []byte, lastID uint64, lastAlh proof.Hash) {
 	s.txi.append(txi)
 	s.publish(lastID, lastAlh)
+	s.countEntries(group)
 	for _, r := range group {
 		r.done <- struct{}{}
 	}
@@ -645,3 +647,17 @@ func (s *Store) flusher() {
 		}
 	}
 }
+
+// countEntries adds the entries of a published group to EntriesSinceOpen.
+func (s *Store) countEntries(group []*request) {
+	n := 0
+	for _, r := range group {
+		n += r.nentries
+	}
+	s.entries.Add(uint64(n))
+}
+
+// EntriesSinceOpen is the number of entries committed since Open (immudb's
+// immudb_number_of_stored_entries counts the same: new entries since the
+// process started).
+func (s *Store) EntriesSinceOpen() uint64 { return s.entries.Load() }

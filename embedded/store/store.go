@@ -42,6 +42,7 @@ type Store struct {
 	lastAlh   proof.Hash
 	written   atomic.Uint64 // txs written to the log (≥ durable)
 	durable   atomic.Uint64 // txs known to be fsynced
+	entries   atomic.Uint64 // entries committed since Open (EntriesSinceOpen)
 
 	// Commit queue.
 	qmu     sync.Mutex

@@ -45,6 +45,9 @@ func TestMetricsWiring(t *testing.T) {
 	if _, err := e.cli.Set(ctx, &schema.SetRequest{KVs: []*schema.KeyValue{kv("k", "v")}}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := e.cli.Set(ctx, &schema.SetRequest{KVs: []*schema.KeyValue{kv("k2", "v"), kv("k3", "v")}}); err != nil {
+		t.Fatal(err)
+	}
 
 	rec := httptest.NewRecorder()
 	m.Handler(metrics.HandlerOptions{}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
@@ -54,9 +57,10 @@ func TestMetricsWiring(t *testing.T) {
 	body, _ := io.ReadAll(rec.Body)
 	text := string(body)
 	for _, want := range []string{
-		`immudb_number_of_rpcs_per_client{ip="127.0.0.1"} 3`,
+		`immudb_number_of_rpcs_per_client{ip="127.0.0.1"} 4`,
 		`grpc_server_handled_total{grpc_code="Unknown",grpc_method="CurrentState",grpc_service="immudb.schema.ImmuService",grpc_type="unary"} 1`,
-		`immudb_last_committed_trx_id{db="defaultdb"} 1`,
+		`immudb_last_committed_trx_id{db="defaultdb"} 2`,
+		`immudb_number_of_stored_entries{db="defaultdb"} 3`, // entries since the database was opened
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("metrics lack %s", want)

@@ -12,7 +12,7 @@ import (
 //	          -X github.com/attestdb/attestdb/internal/cli/immudb.Commit=abc123 \
 //	          -X github.com/attestdb/attestdb/internal/cli/immudb.BuildDate=2026-01-01T00:00:00Z"
 var (
-	Version   = "dev"
+	Version   = "1.11.1-attestdb"
 	Commit    = "unknown"
 	BuildDate = "unknown"
 )

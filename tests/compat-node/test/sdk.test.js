@@ -35,7 +35,7 @@ async function newClient (name, db) {
   const cl = new ImmudbClient({ host: srv.host, port: srv.port, rootPath: path.join(stateDir, `state-${name}.json`) })
   const h = await cl.health()
   assert.equal(h.status, true)
-  assert.equal(typeof h.version, 'string') // the build's version ("dev" unstamped)
+  assert.equal(typeof h.version, 'string') // the build's version
   const login = await cl.login({ user: 'immudb', password: 'immudb' })
   assert.ok(login.token.length > 0, 'login token')
   const use = await cl.useDatabase({ databasename: db })
