@@ -59,6 +59,8 @@ Results are logged (one line per database and run) and exported as
 Prometheus metrics on http://<audit-monitoring-host>:<audit-monitoring-port>/metrics
 (also /initz, /readyz, /livez and /version); port 0 turns that server off.
 Metric values: 1 ok, 0 tampered (failed), -1 not checked, -2 error.
+A login, database listing or database check the server does not answer
+within a minute is an error of that round.
 
 With --audit-notification-url every check made against a trusted state
 (and every failed one) is POSTed there as JSON, in immudb's layout:

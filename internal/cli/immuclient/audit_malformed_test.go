@@ -39,6 +39,7 @@ type mutatingProxy struct {
 
 	mu     sync.Mutex
 	mutate func(method string, resp proto.Message)
+	stall  string // a method that never answers (until the caller gives up)
 }
 
 func newMutatingProxy(t *testing.T, upstream string) *mutatingProxy {
@@ -90,6 +91,13 @@ func (p *mutatingProxy) serve(_ any, stream grpc.ServerStream) error {
 	req, resp := in.New().Interface(), out.New().Interface()
 	if err := stream.RecvMsg(req); err != nil {
 		return err
+	}
+	p.mu.Lock()
+	stall := p.stall == parts[1]
+	p.mu.Unlock()
+	if stall {
+		<-stream.Context().Done()
+		return stream.Context().Err()
 	}
 	inMD, _ := metadata.FromIncomingContext(stream.Context())
 	ctx := metadata.NewOutgoingContext(stream.Context(), inMD)
@@ -219,6 +227,71 @@ func TestAuditMalformedStates(t *testing.T) {
 				t.Fatalf("a trusted state was written from a malformed one:\n%s", after)
 			case tc.trusted && !bytes.Equal(before, after):
 				t.Fatalf("the trusted state moved (err %v):\n%s\nwas\n%s", err, after, before)
+			}
+		})
+	}
+}
+
+// TestAuditServerStalls: a server that takes a call and never answers
+// (login, database list, current state or proof) makes the round an
+// error once auditCallTimeout has passed; audit-mode --audit-runs 1 ends
+// with status 1 instead of waiting for ever.
+func TestAuditServerStalls(t *testing.T) {
+	old := auditCallTimeout
+	auditCallTimeout = 300 * time.Millisecond
+	t.Cleanup(func() { auditCallTimeout = old })
+
+	dir := t.TempDir()
+	opts := server.DefaultOptions(filepath.Join(dir, "data"))
+	opts.Address = "127.0.0.1:0"
+	opts.BcryptCost = bcrypt.MinCost
+	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv, err := server.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		_ = srv.Stop(ctx)
+	})
+	_, port, _ := net.SplitHostPort(srv.Addr().String())
+	proxy := newMutatingProxy(t, "127.0.0.1:"+port)
+
+	for _, tc := range []struct{ stall, want string }{
+		{"Login", `msg="audit aborted: cannot list the databases" run=1 .*error="the server did not answer within 300ms`},
+		{"DatabaseListV2", `msg="audit aborted: cannot list the databases" run=1 .*error="the server did not answer within 300ms`},
+		{"CurrentState", `db=defaultdb result=error .*error="the server did not answer within 300ms`},
+	} {
+		t.Run(tc.stall, func(t *testing.T) {
+			proxy.mu.Lock()
+			proxy.stall = tc.stall
+			proxy.mu.Unlock()
+			defer func() {
+				proxy.mu.Lock()
+				proxy.stall = ""
+				proxy.mu.Unlock()
+			}()
+			args := []string{"audit-mode", "-a", "127.0.0.1", "-p", strconv.Itoa(proxy.port),
+				"--audit-username", "immudb", "--audit-password", "immudb",
+				"--roots-filepath", t.TempDir(), "--audit-runs", "1", "--audit-monitoring-port", "0"}
+			var out, errb bytes.Buffer
+			done := make(chan int, 1)
+			go func() { done <- Main(args, strings.NewReader(""), &out, &errb) }()
+			var code int
+			select {
+			case code = <-done:
+			case <-time.After(2 * time.Minute): // only so that a hang fails instead of blocking the suite
+				t.Fatal("audit-mode did not return: it waits for the stalled call")
+			}
+			if code != 1 {
+				t.Fatalf("exit status %d, want 1; stderr:\n%s", code, errb.String())
+			}
+			if !regexp.MustCompile(tc.want).MatchString(errb.String()) {
+				t.Fatalf("stderr does not match %q:\n%s", tc.want, errb.String())
 			}
 		})
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"time"
 
 	"github.com/attestdb/attestdb/api/schema"
@@ -21,6 +22,7 @@ const notifyTimeout = 5 * time.Second
 // credentials in the body.
 type notifier struct {
 	url, username, password string
+	shown                   string // url for logs and errors, without its password
 	hc                      *http.Client
 }
 
@@ -50,7 +52,11 @@ func newNotifier(url, username, password string) *notifier {
 	if url == "" {
 		return nil
 	}
-	return &notifier{url: url, username: username, password: password, hc: &http.Client{Timeout: notifyTimeout}}
+	shown := "(unparsable URL)"
+	if u, err := neturl.Parse(url); err == nil {
+		shown = u.Redacted()
+	}
+	return &notifier{url: url, username: username, password: password, shown: shown, hc: &http.Client{Timeout: notifyTimeout}}
 }
 
 // wants says whether o is published: every check that compared the server
@@ -103,5 +109,5 @@ func (n *notifier) publish(ctx context.Context, o *dbOutcome, at time.Time) erro
 		return nil
 	}
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	return fmt.Errorf("POST %s: %s: %s", n.url, resp.Status, bytes.TrimSpace(msg))
+	return fmt.Errorf("POST %s: %s: %s", n.shown, resp.Status, bytes.TrimSpace(msg))
 }

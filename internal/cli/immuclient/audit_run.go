@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/attestdb/attestdb/api/schema"
 	"github.com/attestdb/attestdb/client"
@@ -20,6 +21,29 @@ import (
 // ErrAuditProblems is returned by a bounded run (--audit-runs) in which a
 // check failed or could not be made.
 var ErrAuditProblems = errors.New("audit found problems")
+
+// auditCallTimeout bounds the login, the database listing and each
+// database check: a server that accepts a call and never answers must
+// show up as an error in this round, not stop the auditor (a variable so
+// tests can shorten it).
+var auditCallTimeout = time.Minute
+
+// withTimeout is ctx bounded by auditCallTimeout; a call that runs out of
+// it reports how long it waited.
+func withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeoutCause(ctx, auditCallTimeout,
+		fmt.Errorf("the server did not answer within %s", auditCallTimeout))
+}
+
+// timeoutCause replaces err by a DeadlineExceeded error that says why
+// when ctx ran out of time (gRPC itself only says "context deadline
+// exceeded").
+func timeoutCause(ctx context.Context, err error) error {
+	if err == nil || !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return err
+	}
+	return status.Error(codes.DeadlineExceeded, context.Cause(ctx).Error())
+}
 
 // auditResult is the outcome of one database check, ordered from best to
 // worst.
@@ -114,7 +138,10 @@ func (a *app) runAudit(ctx context.Context, cfg auditConfig) error {
 	}
 	// Rejected credentials are a configuration error: stop at once. A server
 	// that cannot be reached yet is what the auditor watches for: go on.
-	if err := au.login(ctx); err != nil {
+	lctx, cancel := withTimeout(ctx)
+	err = timeoutCause(lctx, au.login(lctx))
+	cancel()
+	if err != nil {
 		if !isUnreachable(err) {
 			return fmt.Errorf("audit-mode: login as %s failed: %s", cfg.Username, statusMessage(err))
 		}
@@ -212,11 +239,14 @@ func (au *auditor) round(ctx context.Context, run int) bool {
 	start := time.Now()
 	au.log.Info("audit started", "run", run)
 	var names []string
-	err := au.withLogin(ctx, func() error {
+	lctx, cancel := withTimeout(ctx)
+	err := au.withLogin(lctx, func() error {
 		var err error
-		names, err = au.databases(ctx)
+		names, err = au.databases(lctx)
 		return err
 	})
+	err = timeoutCause(lctx, err)
+	cancel()
 	if ctx.Err() != nil {
 		return true
 	}
@@ -237,7 +267,10 @@ func (au *auditor) round(ctx context.Context, run int) bool {
 	var worst *dbOutcome
 	ok := true
 	for _, db := range names {
-		o := au.checkDB(ctx, db)
+		cctx, cancel := withTimeout(ctx)
+		o := au.checkDB(cctx, db)
+		o.err = timeoutCause(cctx, o.err)
+		cancel()
 		if ctx.Err() != nil {
 			return true
 		}
@@ -249,7 +282,7 @@ func (au *auditor) round(ctx context.Context, run int) bool {
 			if err := au.notify.publish(ctx, o, time.Now()); err != nil {
 				au.log.Error("audit notification not published", "run", run, "db", o.db, "error", err.Error())
 			} else {
-				au.log.Info("audit notification published", "run", run, "db", o.db, "url", au.notify.url)
+				au.log.Info("audit notification published", "run", run, "db", o.db, "url", au.notify.shown)
 			}
 		}
 		if worst == nil || o.result >= worst.result {
