@@ -90,7 +90,9 @@ func (m *auditMetrics) recordCheck(serverID, addr string, o *dbOutcome) {
 // recordRun exports a finished round: the per-server gauges take the worst
 // result of the round and the tx ids of the database that gave it.
 func (m *auditMetrics) recordRun(serverID, addr string, worst *dbOutcome, at time.Time) {
-	m.runs.Inc()
+	// The run counter moves last: a scrape that sees it has seen the
+	// round's gauges too.
+	defer m.runs.Inc()
 	m.runAtPerServer.WithLabelValues(serverID, addr).Set(float64(at.Unix()))
 	if worst == nil {
 		m.resultPerServer.WithLabelValues(serverID, addr).Set(metricNotChecked)
