@@ -111,7 +111,7 @@ func (d *DB) VerifiableGet(ctx context.Context, req *schema.VerifiableGetRequest
 	if req.KeyRequest.AtTx > 0 {
 		vTx = req.KeyRequest.AtTx
 	}
-	tx, err := d.st.ReadTx(vTx, false)
+	tx, err := d.st.ReadTxForProof(vTx) // shared: read only
 	if err != nil {
 		return nil, err
 	}

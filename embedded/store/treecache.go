@@ -17,6 +17,7 @@ const (
 type treeCache struct {
 	mu    sync.Mutex
 	trees map[uint64]*proof.HTree
+	txs   map[uint64]*Tx // the same txs, read without values
 	fifo  []uint64
 	next  int
 }
@@ -27,11 +28,25 @@ func (c *treeCache) get(id uint64) *proof.HTree {
 	return c.trees[id]
 }
 
-func (c *treeCache) put(id uint64, t *proof.HTree) {
+func (c *treeCache) getTx(id uint64) *Tx {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.txs[id]
+}
+
+func (c *treeCache) put(id uint64, t *proof.HTree) { c.putTx(id, t, nil) }
+
+// putTx keeps the tree of tx id and, when tx is not nil, the tx itself.
+func (c *treeCache) putTx(id uint64, t *proof.HTree, tx *Tx) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.trees == nil {
 		c.trees = make(map[uint64]*proof.HTree, treeCacheSize)
+		c.txs = make(map[uint64]*Tx, treeCacheSize)
+	}
+	if tx != nil && c.trees[id] != nil && c.txs[id] == nil {
+		c.txs[id] = tx
+		return
 	}
 	if _, ok := c.trees[id]; ok {
 		return
@@ -40,10 +55,14 @@ func (c *treeCache) put(id uint64, t *proof.HTree) {
 		c.fifo = append(c.fifo, id)
 	} else {
 		delete(c.trees, c.fifo[c.next])
+		delete(c.txs, c.fifo[c.next])
 		c.fifo[c.next] = id
 		c.next = (c.next + 1) % treeCacheSize
 	}
 	c.trees[id] = t
+	if tx != nil {
+		c.txs[id] = tx
+	}
 }
 
 // EntryInclusionProof proves that entry i of tx (as read by ReadTx or
@@ -70,4 +89,29 @@ func (s *Store) EntryInclusionProof(tx *Tx, i int) (proof.InclusionProof, error)
 	}
 	s.trees.put(tx.Header.ID, t)
 	return t.InclusionProof(i)
+}
+
+// ReadTxForProof is ReadTx(id, false) for a tx about to be proven: a
+// large tx is kept with its entries tree, so that proving another of its
+// keys reads and re-hashes nothing (reading a 1000-entry tx hashes every
+// value to get its hValue). The returned Tx may be shared with other
+// callers: it must not be modified.
+func (s *Store) ReadTxForProof(id uint64) (*Tx, error) {
+	if tx := s.trees.getTx(id); tx != nil {
+		return tx, nil
+	}
+	tx, err := s.ReadTx(id, false)
+	if err != nil || len(tx.Entries) < treeCacheMinEntries {
+		return tx, err
+	}
+	ds, err := tx.Digests()
+	if err != nil {
+		return nil, err
+	}
+	t := proof.BuildHTree(ds)
+	if t.Root() != tx.Header.Eh {
+		return nil, ErrCorruptedData // as EntryInclusionProof: nothing is proven or kept from it
+	}
+	s.trees.putTx(id, t, tx)
+	return tx, nil
 }

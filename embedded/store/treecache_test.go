@@ -43,6 +43,30 @@ func TestEntryInclusionProof(t *testing.T) {
 		if cached := s.trees.get(hdr.ID) != nil; cached != (n >= treeCacheMinEntries) {
 			t.Fatalf("n=%d: cached=%v", n, cached)
 		}
+		// ReadTxForProof gives the tx ReadTx gives, and keeps large ones.
+		a, err := s.ReadTxForProof(hdr.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := s.ReadTxForProof(hdr.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if same := a == b; same != (n >= treeCacheMinEntries) {
+			t.Fatalf("n=%d: second read shared the first: %v", n, same)
+		}
+		want, err := s.ReadTx(hdr.ID, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b.Entries) != len(want.Entries) || b.Header.ID != want.Header.ID || b.Header.Eh != want.Header.Eh {
+			t.Fatalf("n=%d: ReadTxForProof differs from ReadTx", n)
+		}
+		for i := range want.Entries {
+			if string(b.Entries[i].Key) != string(want.Entries[i].Key) || b.Entries[i].HValue != want.Entries[i].HValue {
+				t.Fatalf("n=%d: entry %d differs", n, i)
+			}
+		}
 	}
 }
 
