@@ -17,7 +17,7 @@ import (
 )
 
 var (
-	flagCycles  = flag.Int("torture.cycles", 0, "crash cycles (0: 10, or 3 with -short; make torture passes 50)")
+	flagCycles  = flag.Int("torture.cycles", 0, "crash cycles (0: 50, or 3 with -short)")
 	flagClients = flag.Int("torture.clients", 8, "concurrent writing clients")
 	flagSeed    = flag.Uint64("torture.seed", 0, "random seed (0: from the clock)")
 	// flagIntegrityEvery: the offline engine check runs on the crashed
@@ -51,7 +51,7 @@ func (s crashStats) String() string {
 func TestCrashConsistency(t *testing.T) {
 	cycles := *flagCycles
 	if cycles <= 0 {
-		cycles = 10
+		cycles = 50 // the CI size: make test runs this package with -race
 		if testing.Short() {
 			cycles = 3
 		}
