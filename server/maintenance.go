@@ -38,11 +38,15 @@ var maintenanceReads = map[string]bool{
 
 // maintenanceWrites are the methods outside the database group that immudb
 // refuses in maintenance mode: user and database administration.
+// DeleteDatabase and TruncateDatabase destroy data: immudb refuses them
+// whenever authentication is off, which maintenance mode requires (with
+// "authentication must be on"); here they get the maintenance refusal.
 var maintenanceWrites = map[string]bool{
 	"CreateUser": true, "ChangePassword": true, "ChangePermission": true,
 	"SetActiveUser": true, "ChangeSQLPrivileges": true,
 	"CreateDatabase": true, "CreateDatabaseWith": true, "CreateDatabaseV2": true,
 	"UpdateDatabase": true, "UpdateDatabaseV2": true,
+	"DeleteDatabase": true, "TruncateDatabase": true,
 }
 
 // refusedInMaintenance reports whether fullMethod is refused while the

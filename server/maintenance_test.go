@@ -75,6 +75,14 @@ func TestMaintenanceRefusesWrites(t *testing.T) {
 			_, err := cli.CreateUser(ctx, &schema.CreateUserRequest{User: []byte("u1"), Password: []byte("Passw0rd!"), Permission: 1, Database: "defaultdb"})
 			return err
 		},
+		"DeleteDatabase": func(ctx context.Context) error {
+			_, err := cli.DeleteDatabase(ctx, &schema.DeleteDatabaseRequest{Database: "db1"})
+			return err
+		},
+		"TruncateDatabase": func(ctx context.Context) error {
+			_, err := cli.TruncateDatabase(ctx, &schema.TruncateDatabaseRequest{Database: "db1"})
+			return err
+		},
 		"ChangePassword": func(ctx context.Context) error {
 			_, err := cli.ChangePassword(ctx, &schema.ChangePasswordRequest{User: []byte("immudb"), OldPassword: []byte("immudb"), NewPassword: []byte("Passw0rd!")})
 			return err
@@ -115,6 +123,7 @@ func TestRefusedInMaintenanceTable(t *testing.T) {
 		"/immudb.schema.ImmuService/SQLExec":          true,
 		"/immudb.schema.ImmuService/SetActiveUser":    true,
 		"/immudb.schema.ImmuService/CreateDatabase":   true,
+		"/immudb.schema.ImmuService/DeleteDatabase":   true,
 		"/immudb.schema.ImmuService/Get":              false,
 		"/immudb.schema.ImmuService/streamHistory":    false,
 		"/immudb.schema.ImmuService/VerifiableTxById": false,
