@@ -351,7 +351,12 @@ func (au *auditor) checkDB(ctx context.Context, db string) *dbOutcome {
 	// The identity pin is checked before anything else: a server that
 	// changed its UUID would otherwise start afresh with no trusted state.
 	if err := au.cl.StateStore().CheckIdentity(uuid, au.addr); err != nil {
-		return fail(resultFailed, err)
+		// Only another UUID is the server's doing; a pin file that cannot
+		// be written or read is a local problem, not tampering.
+		if errors.Is(err, client.ErrServerIdentityChanged) {
+			return fail(resultFailed, err)
+		}
+		return fail(resultError, err)
 	}
 	if err := checkStateShape(db, cur); err != nil {
 		return fail(resultFailed, err)
