@@ -245,6 +245,11 @@ func (a *app) runRestore(ctx context.Context, db string, o restoreOpts) (err err
 	return a.message(fmt.Sprintf("verified %d transactions (%d - %d): every tx hash (Alh) of database '%s' matches the file", len(applied), first, last, db))
 }
 
+// restorePrimary is the placeholder primary database of a target that
+// restore creates as a replica; with no primary host it marks a replica
+// that only a restore switched on.
+const restorePrimary = "dummy"
+
 // prepareTarget selects db, creating it as a replica when missing, and
 // returns its last tx and Alh. switchBack says replica mode must be turned
 // off at the end.
@@ -262,7 +267,7 @@ func (a *app) prepareTarget(ctx context.Context, cl *client.Client, db string, o
 	if info == nil {
 		err = timed(ctx, func(ctx context.Context) error {
 			_, err := cl.CreateDatabaseV2(ctx, db, &schema.DatabaseNullableSettings{ReplicationSettings: &schema.ReplicationNullableSettings{
-				Replica: &schema.NullableBool{Value: true}, PrimaryDatabase: &schema.NullableString{Value: "dummy"}}})
+				Replica: &schema.NullableBool{Value: true}, PrimaryDatabase: &schema.NullableString{Value: restorePrimary}}})
 			return err
 		})
 		if err != nil {
@@ -294,7 +299,13 @@ func (a *app) prepareTarget(ctx context.Context, cl *client.Client, db string, o
 	if err = timed(ctx, func(ctx context.Context) (err error) { settings, err = cl.GetDatabaseSettingsV2(ctx); return err }); err != nil {
 		return 0, lastAlh, false, err
 	}
-	if !settings.GetSettings().GetReplicationSettings().GetReplica().GetValue() {
+	rs := settings.GetSettings().GetReplicationSettings()
+	if rs.GetReplica().GetValue() && rs.GetPrimaryDatabase().GetValue() == restorePrimary && rs.GetPrimaryHost().GetValue() == "" {
+		// A target this tool created, left a replica by an interrupted
+		// restore: finishing the restore makes it a normal database.
+		switchBack = true
+	}
+	if !rs.GetReplica().GetValue() {
 		if !o.forceReplica {
 			return 0, lastAlh, false, fmt.Errorf("database '%s' is not a replica: a restore replays txs with their original hashes, which only a replica accepts; use --force-replica to switch it to replica mode for the restore", db)
 		}
