@@ -166,6 +166,12 @@ func readStateFile(path string) (map[string]*schema.ImmutableState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read state file: %w", err)
 	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		// The file is only ever replaced whole (temp file + rename), so an
+		// empty one was damaged or emptied behind our back: trusting afresh
+		// would let a server rewrite the history this client has seen.
+		return nil, fmt.Errorf("%w: %s is empty (delete it to trust the server's current state again)", ErrStateCorrupt, path)
+	}
 	states, err := DecodeStateFile(b)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)

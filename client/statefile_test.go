@@ -227,3 +227,24 @@ func FuzzDecodeStateFile(f *testing.F) {
 		}
 	})
 }
+
+// An existing state file that was emptied is refused, not read as "no
+// states": that would let the server start this client's trust afresh.
+func TestFileStateRejectsEmptiedFile(t *testing.T) {
+	dir := t.TempDir()
+	fs, err := NewFileStateStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.Set("u1", stateAt("defaultdb", 3)); err != nil {
+		t.Fatal(err)
+	}
+	for _, content := range []string{"", "\n", "  \n\n"} {
+		if err := os.WriteFile(filepath.Join(dir, ".state-u1"), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if st, err := fs.Get("u1", "defaultdb"); !errors.Is(err, ErrStateCorrupt) || st != nil {
+			t.Fatalf("emptied file %q: %v, %v; want ErrStateCorrupt", content, st, err)
+		}
+	}
+}
