@@ -68,7 +68,7 @@ func (m *Manager) Do(ctx context.Context, op string) error {
 		return err
 	}
 	if m.DryRun {
-		fmt.Fprintf(out, "# %s service %s: dry run, nothing is changed; the steps would be:\n", m.Spec.Name, op)
+		fmt.Fprintf(out, "# %s %s: dry run, nothing is changed; the steps would be:\n", m.Spec.command(), op)
 		for _, s := range steps {
 			fmt.Fprintln(out, s.String())
 			if s.Kind == StepWrite {

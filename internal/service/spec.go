@@ -39,6 +39,17 @@ type Spec struct {
 	ConfigFile string
 	ConfigData string
 	UnitDir    string // "" means DefaultUnitDir
+	// Command is the command line that manages the service, named in the
+	// unit and the dry-run header; "" means Name + " service".
+	Command string
+}
+
+// command is the command line that manages the service.
+func (s *Spec) command() string {
+	if s.Command != "" {
+		return s.Command
+	}
+	return s.Name + " service"
 }
 
 // UnitName is Name + ".service".

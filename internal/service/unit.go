@@ -15,7 +15,7 @@ import (
 func (s *Spec) Unit() string {
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
-	w("# Written by `%s service install`; `%s service uninstall` removes it.", s.Name, s.Name)
+	w("# Written by `%s install`; `%s uninstall` removes it.", s.command(), s.command())
 	w("[Unit]")
 	w("Description=%s", s.Description)
 	w("Wants=network-online.target")

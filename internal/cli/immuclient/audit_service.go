@@ -27,6 +27,7 @@ const (
 func auditServiceSpec(exe, configFile string) service.Spec {
 	return service.Spec{
 		Name:        "immuclient",
+		Command:     "immuclient audit-mode",
 		Description: "immuclient audit-mode - periodic consistency audit of an immudb server",
 		Exec:        exe,
 		Args:        []string{"audit-mode", "--config", configFile},
