@@ -17,6 +17,13 @@
 //     the sweep.
 //   - kill_cases_test.go: SIGKILL during an index rebuild from the log and
 //     during CreateDatabaseV2, then restart and check.
+//   - kill_backup_test.go: SIGKILL during a backup by the real immuadmin
+//     program (built next to the server) while a client writes, then during
+//     a restore of the completed file into a new database. immuadmin must
+//     end with one clear error line within a bound, the partial file must be
+//     a verifying prefix or be refused precisely, --append must complete
+//     it, and a half-restored database must hold a prefix of the source's
+//     txs (equal Alhs) that a resumed restore completes.
 //
 // Non-test files hold the helpers: proc.go (build, start, kill and stop the
 // server process), snapshot.go (an in-memory sparse copy of a directory
