@@ -56,6 +56,16 @@ const (
 	resultFailed                     // the proof does not hold: tampering or rollback
 )
 
+// serverRank orders results for the per-server gauges: a database with
+// nothing to check yet (empty) does not hide that the others were proven,
+// so "not checked" is reported only when no database could be checked.
+func (r auditResult) serverRank() int {
+	if r == resultSkipped {
+		return -1
+	}
+	return int(r)
+}
+
 func (r auditResult) String() string {
 	return [...]string{"ok", "skipped", "error", "failed"}[r]
 }
@@ -285,7 +295,7 @@ func (au *auditor) round(ctx context.Context, run int) bool {
 				au.log.Info("audit notification published", "run", run, "db", o.db, "url", au.notify.shown)
 			}
 		}
-		if worst == nil || o.result >= worst.result {
+		if worst == nil || o.result.serverRank() >= worst.result.serverRank() {
 			worst = o
 		}
 		if o.result == resultFailed || o.result == resultError {
