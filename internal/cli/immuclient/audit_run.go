@@ -39,10 +39,19 @@ func withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
 // when ctx ran out of time (gRPC itself only says "context deadline
 // exceeded").
 func timeoutCause(ctx context.Context, err error) error {
-	if err == nil || !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	if err == nil {
 		return err
 	}
-	return status.Error(codes.DeadlineExceeded, context.Cause(ctx).Error())
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return status.Error(codes.DeadlineExceeded, context.Cause(ctx).Error())
+	}
+	// gRPC runs its own timer from the same deadline and can fail the call
+	// a moment before ctx reports it: the same timeout, said the same way.
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < time.Second &&
+		(status.Code(err) == codes.DeadlineExceeded || errors.Is(err, context.DeadlineExceeded)) {
+		return status.Error(codes.DeadlineExceeded, fmt.Sprintf("the server did not answer within %s", auditCallTimeout))
+	}
+	return err
 }
 
 // auditResult is the outcome of one database check, ordered from best to
