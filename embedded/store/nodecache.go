@@ -25,13 +25,12 @@ type nodeBlock [nodesPerBlock]proof.Hash
 type nodeCache struct {
 	mu     sync.RWMutex
 	blocks map[uint64]*nodeBlock
-	fifo   []uint64 // block numbers in insertion order (ring)
-	next   int      // next ring slot to fill
-	gen    uint64   // bumped by reset: a block read before it is not kept
+	order  fifo[uint64] // block numbers in insertion order
+	gen    uint64       // bumped by reset: a block read before it is not kept
 }
 
 func newNodeCache() *nodeCache {
-	return &nodeCache{blocks: make(map[uint64]*nodeBlock, nodeBlockCacheSize)}
+	return &nodeCache{blocks: make(map[uint64]*nodeBlock, nodeBlockCacheSize), order: fifo[uint64]{max: nodeBlockCacheSize}}
 }
 
 func (c *nodeCache) get(b uint64) *nodeBlock {
@@ -57,12 +56,8 @@ func (c *nodeCache) put(b uint64, blk *nodeBlock, gen uint64) {
 	if _, ok := c.blocks[b]; ok {
 		return
 	}
-	if len(c.fifo) < nodeBlockCacheSize {
-		c.fifo = append(c.fifo, b)
-	} else {
-		delete(c.blocks, c.fifo[c.next])
-		c.fifo[c.next] = b
-		c.next = (c.next + 1) % nodeBlockCacheSize
+	if old, full := c.order.add(b); full {
+		delete(c.blocks, old)
 	}
 	c.blocks[b] = blk
 }
@@ -70,7 +65,7 @@ func (c *nodeCache) put(b uint64, blk *nodeBlock, gen uint64) {
 func (c *nodeCache) reset() {
 	c.mu.Lock()
 	clear(c.blocks)
-	c.fifo, c.next = c.fifo[:0], 0
+	c.order.reset()
 	c.gen++
 	c.mu.Unlock()
 }

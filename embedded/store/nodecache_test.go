@@ -167,3 +167,21 @@ func TestTxIndexMemoryTail(t *testing.T) {
 		t.Fatalf("read after close: %v, want ErrClosed", err)
 	}
 }
+
+func TestFIFO(t *testing.T) {
+	f := fifo[int]{max: 3}
+	for k := 1; k <= 3; k++ {
+		if _, full := f.add(k); full {
+			t.Fatalf("add %d: full before max", k)
+		}
+	}
+	for _, step := range []struct{ add, evict int }{{4, 1}, {5, 2}, {6, 3}, {7, 4}} {
+		if got, full := f.add(step.add); !full || got != step.evict {
+			t.Fatalf("add %d evicted %d (full %v), want %d", step.add, got, full, step.evict)
+		}
+	}
+	f.reset()
+	if _, full := f.add(9); full {
+		t.Fatal("full after reset")
+	}
+}

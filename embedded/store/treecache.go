@@ -18,8 +18,7 @@ type treeCache struct {
 	mu    sync.Mutex
 	trees map[uint64]*proof.HTree
 	txs   map[uint64]*Tx // the same txs, read without values
-	fifo  []uint64
-	next  int
+	order fifo[uint64]
 }
 
 func (c *treeCache) get(id uint64) *proof.HTree {
@@ -43,6 +42,7 @@ func (c *treeCache) putTx(id uint64, t *proof.HTree, tx *Tx) {
 	if c.trees == nil {
 		c.trees = make(map[uint64]*proof.HTree, treeCacheSize)
 		c.txs = make(map[uint64]*Tx, treeCacheSize)
+		c.order.max = treeCacheSize
 	}
 	if tx != nil && c.trees[id] != nil && c.txs[id] == nil {
 		c.txs[id] = tx
@@ -51,13 +51,9 @@ func (c *treeCache) putTx(id uint64, t *proof.HTree, tx *Tx) {
 	if _, ok := c.trees[id]; ok {
 		return
 	}
-	if len(c.fifo) < treeCacheSize {
-		c.fifo = append(c.fifo, id)
-	} else {
-		delete(c.trees, c.fifo[c.next])
-		delete(c.txs, c.fifo[c.next])
-		c.fifo[c.next] = id
-		c.next = (c.next + 1) % treeCacheSize
+	if old, full := c.order.add(id); full {
+		delete(c.trees, old)
+		delete(c.txs, old)
 	}
 	c.trees[id] = t
 	if tx != nil {
