@@ -73,18 +73,27 @@ func (s *Store) EntryInclusionProof(tx *Tx, i int) (proof.InclusionProof, error)
 	if t := s.trees.get(tx.Header.ID); t != nil && t.Width() == len(tx.Entries) {
 		return t.InclusionProof(i)
 	}
-	ds, err := tx.Digests()
+	t, err := checkedTree(tx)
 	if err != nil {
 		return proof.InclusionProof{}, err
 	}
-	t := proof.BuildHTree(ds)
-	if t.Root() != tx.Header.Eh {
-		// Not what the header commits to: prove nothing from it and keep
-		// nothing (the integrity check reports where the damage is).
-		return proof.InclusionProof{}, ErrCorruptedData
-	}
 	s.trees.put(tx.Header.ID, t)
 	return t.InclusionProof(i)
+}
+
+// checkedTree builds the entries tree of tx and checks it against the
+// header's Eh: a tx whose entries do not hash to it gets no proof and
+// nothing of it is kept (the integrity check reports where the damage is).
+func checkedTree(tx *Tx) (*proof.HTree, error) {
+	ds, err := tx.Digests()
+	if err != nil {
+		return nil, err
+	}
+	t := proof.BuildHTree(ds)
+	if t.Root() != tx.Header.Eh {
+		return nil, ErrCorruptedData
+	}
+	return t, nil
 }
 
 // ReadTxForProof is ReadTx(id, false) for a tx about to be proven: a
@@ -100,13 +109,9 @@ func (s *Store) ReadTxForProof(id uint64) (*Tx, error) {
 	if err != nil || len(tx.Entries) < treeCacheMinEntries {
 		return tx, err
 	}
-	ds, err := tx.Digests()
+	t, err := checkedTree(tx)
 	if err != nil {
 		return nil, err
-	}
-	t := proof.BuildHTree(ds)
-	if t.Root() != tx.Header.Eh {
-		return nil, ErrCorruptedData // as EntryInclusionProof: nothing is proven or kept from it
 	}
 	s.trees.putTx(id, t, tx)
 	return tx, nil

@@ -506,13 +506,5 @@ func useDatabaseAs(t *testing.T, srv *Server, stateDir, name string) {
 	t.Helper()
 	c := adminClient(t, srv, stateDir, name)
 	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
-	defer cancel()
-	if _, err := c.VerifiedSet(ctx, []byte("after-restore"), []byte(name)); err != nil {
-		t.Fatalf("%s: verified set after the restore: %v", name, err)
-	}
-	e, err := c.VerifiedGet(ctx, []byte("after-restore"))
-	if err != nil || !bytes.Equal(e.GetValue(), []byte(name)) {
-		t.Fatalf("%s: verified get after the restore: %v %q", name, err, e.GetValue())
-	}
+	verifiedWriteRead(t, c, name, "after-restore")
 }

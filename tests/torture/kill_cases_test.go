@@ -372,13 +372,20 @@ func useDatabase(t *testing.T, srv *Server, stateDir, name string) {
 	t.Helper()
 	c := sysClient(t, srv, stateDir, name)
 	defer c.Close()
+	verifiedWriteRead(t, c, name, "k")
+}
+
+// verifiedWriteRead writes name under key with VerifiedSet and reads it
+// back with VerifiedGet: the database takes writes and its proofs hold.
+func verifiedWriteRead(t *testing.T, c *client.Client, name, key string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
 	defer cancel()
-	if _, err := c.VerifiedSet(ctx, []byte("k"), []byte(name)); err != nil {
-		t.Fatalf("%s: verified set: %v", name, err)
+	if _, err := c.VerifiedSet(ctx, []byte(key), []byte(name)); err != nil {
+		t.Fatalf("%s: verified set of %s: %v", name, key, err)
 	}
-	e, err := c.VerifiedGet(ctx, []byte("k"))
+	e, err := c.VerifiedGet(ctx, []byte(key))
 	if err != nil || !bytes.Equal(e.GetValue(), []byte(name)) {
-		t.Fatalf("%s: verified get: %v %q", name, err, e.GetValue())
+		t.Fatalf("%s: verified get of %s: %v %q", name, key, err, e.GetValue())
 	}
 }
