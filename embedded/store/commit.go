@@ -232,12 +232,19 @@ func (s *Store) commit(ctx context.Context, req *TxRequest, allowEmpty bool) (*p
 }
 
 // committer is the single goroutine that orders, hashes and writes txs.
+//
+// In Synced mode it builds records (ids, headers, tree) as soon as txs
+// arrive but writes them only when the syncer is about to need them (it is
+// idle) or when enough bytes are pending: the write then covers every tx
+// that arrived during the previous fsync in one system call, instead of one
+// per wake-up of the committer.
 func (s *Store) committer() {
 	defer s.wg.Done()
 	var batch []*request
 	for {
 		select {
 		case <-s.kick:
+		case <-s.syncIdle:
 		case <-s.closing:
 			// Drain what is queued, then refuse more.
 			s.qmu.Lock()
@@ -245,6 +252,7 @@ func (s *Store) committer() {
 			batch, s.queue = s.queue, batch[:0]
 			s.qmu.Unlock()
 			s.process(batch)
+			s.flushRun()
 			if s.opts.Synced {
 				close(s.syncCh)
 			}
@@ -258,6 +266,9 @@ func (s *Store) committer() {
 				break
 			}
 			s.process(batch)
+		}
+		if s.syncerIdle.Load() {
+			s.flushRun()
 		}
 	}
 }
@@ -288,12 +299,34 @@ type chunk struct {
 	create     bool // the segment must be created first
 }
 
+// pendingRun holds the records built by the committer and not yet written:
+// their txs have ids, headers and tree leaves, but nothing is on disk.
+type pendingRun struct {
+	reqs   []*request
+	buf    []byte // the records, back to back
+	txi    []byte // their tx index entries
+	chunks []chunk
+	cur    chunk // the chunk being filled (not in chunks yet)
+	// The committer's state before the run, restored if its write fails.
+	startID    uint64
+	startAlh   proof.Hash
+	startSeg   uint32
+	startEnd   int64
+	startNodes uint64
+}
+
+// runWriteBytes is the amount of pending records written without waiting
+// for the syncer: large txs are written as they come, so the fsync that
+// follows finds them in the page cache.
+const runWriteBytes = 64 << 10
+
 func (s *Store) commitGroup(group []*request) {
 	if err := s.brokenErr(); err != nil {
 		failAll(group, err)
 		return
 	}
 	if len(group[0].preconds) > 0 {
+		s.flushRun()
 		s.drainSyncer() // the check must see every earlier tx published
 		if err := s.checkPreconditions(group[0]); err != nil {
 			failAll(group[:1], err)
@@ -303,16 +336,27 @@ func (s *Store) commitGroup(group []*request) {
 			}
 		}
 	}
-	c := &s.cm
-	startID, startAlh := c.lastID, c.lastAlh
-	startSeg, startEnd := c.seg, c.end
-	startNodes := s.nodes.Count()
-	aht := s.aht.Load()
+	s.buildGroup(group)
+	if !s.opts.Synced || len(s.cm.run.buf) >= runWriteBytes || s.syncerIdle.Load() {
+		s.flushRun()
+	}
+}
 
-	buf := c.buf[:0]
-	txi := c.txi[:0]
-	chunks := c.chunks[:0]
-	cur := chunk{seg: c.seg, off: c.end}
+// buildGroup gives the group's txs their ids and headers, appends their
+// records to the pending run and their Alhs to the tree. On failure the
+// group alone is undone and failed; the run keeps the earlier groups.
+func (s *Store) buildGroup(group []*request) {
+	c := &s.cm
+	run := &c.run
+	if len(run.reqs) == 0 {
+		run.startID, run.startAlh, run.startSeg, run.startEnd = c.lastID, c.lastAlh, c.seg, c.end
+		run.startNodes = s.nodes.Count()
+		run.buf, run.txi, run.chunks = run.buf[:0], run.txi[:0], run.chunks[:0]
+		run.cur = chunk{seg: c.seg, off: c.end}
+	}
+	markNodes := s.nodes.Count()
+	buf, txi, chunks, cur := run.buf, run.txi, run.chunks, run.cur
+	aht := s.aht.Load()
 	id, prevAlh := c.lastID, c.lastAlh
 	var err error
 	for _, r := range group {
@@ -360,27 +404,68 @@ func (s *Store) commitGroup(group []*request) {
 		}
 		prevAlh = alh
 	}
-	cur.end = len(buf)
-	if cur.end > cur.start {
-		chunks = append(chunks, cur)
-	}
-	c.buf, c.txi, c.chunks = buf, txi, chunks
-	if err == nil {
-		err = s.writeGroup(chunks, buf, startID, id)
-	}
 	if err != nil {
-		s.rollback(startID, startAlh, startSeg, startEnd, startNodes, err)
+		// Nothing of the group reached the disk: forget its bytes and tree
+		// leaves. The slices keep their (possibly grown) arrays.
+		n := len(run.buf)
+		run.buf = buf[:n]
+		run.txi = txi[:len(run.txi)]
+		run.chunks = chunks[:len(run.chunks)]
+		s.undoTree(markNodes, err)
 		failAll(group, err)
 		return
 	}
-	last := chunks[len(chunks)-1]
+	run.buf, run.txi, run.chunks, run.cur = buf, txi, chunks, cur
 	c.lastID, c.lastAlh = id, prevAlh
-	c.seg, c.end = last.seg, last.off+int64(last.end-last.start)
-	if !s.opts.Synced {
-		s.finish(group, txi, id, prevAlh)
+	c.seg, c.end = cur.seg, cur.off+int64(len(buf)-cur.start)
+	run.reqs = append(run.reqs, group...)
+}
+
+// flushRun writes the pending run (one write per segment it touches) and
+// hands it to the syncer (Synced) or publishes it. A failed write rolls
+// the committer back to the state before the run and fails its txs.
+func (s *Store) flushRun() {
+	c := &s.cm
+	run := &c.run
+	if len(run.reqs) == 0 {
 		return
 	}
-	s.syncCh <- &syncItem{group: slices.Clone(group), txi: slices.Clone(txi), lastID: id, lastAlh: prevAlh}
+	cur := run.cur
+	cur.end = len(run.buf)
+	if cur.end > cur.start {
+		run.chunks = append(run.chunks, cur)
+	}
+	reqs := run.reqs
+	err := s.writeGroup(run.chunks, run.buf, run.startID, c.lastID)
+	switch {
+	case err != nil:
+		s.rollback(run.startID, run.startAlh, run.startSeg, run.startEnd, run.startNodes, err)
+		failAll(reqs, err)
+	case !s.opts.Synced:
+		s.finish(reqs, run.txi, c.lastID, c.lastAlh)
+	default:
+		s.syncCh <- &syncItem{group: slices.Clone(reqs), txi: slices.Clone(run.txi), lastID: c.lastID, lastAlh: c.lastAlh}
+	}
+	clear(run.reqs)
+	run.reqs = run.reqs[:0]
+	if cap(run.buf) > 4*s.opts.MaxGroupBytes {
+		run.buf = nil // a huge oversized tx: do not pin its buffer
+	}
+}
+
+// undoTree drops the tree leaves appended since the node count was nodes
+// (a group that failed before anything was written).
+func (s *Store) undoTree(nodes uint64, cause error) {
+	if err := s.nodes.truncate(nodes); err != nil {
+		s.setBroken(fmt.Errorf("%w: undo after %v: %v", ErrIllegalState, cause, err))
+		return
+	}
+	t, err := proof.OpenAHT(s.nodes)
+	if err != nil {
+		s.setBroken(fmt.Errorf("%w: undo after %v: %v", ErrIllegalState, cause, err))
+		return
+	}
+	s.aht.Store(t)
 }
 
 // writeGroup writes the group's records (one write per segment touched),
@@ -430,7 +515,25 @@ type syncItem struct {
 func (s *Store) syncer() {
 	defer s.wg.Done()
 	var items []*syncItem
-	for it := range s.syncCh {
+	for {
+		var it *syncItem
+		ok := true
+		select {
+		case it, ok = <-s.syncCh:
+		default:
+			// Nothing written is waiting: tell the committer to write what
+			// it has built, then wait for it.
+			s.syncerIdle.Store(true)
+			select {
+			case s.syncIdle <- struct{}{}:
+			default:
+			}
+			it, ok = <-s.syncCh
+			s.syncerIdle.Store(false)
+		}
+		if !ok {
+			break
+		}
 		items = append(items[:0], it)
 	drain:
 		for {

@@ -20,12 +20,14 @@
 // encodes the entries in the caller's goroutine, then queues the request.
 // One committer goroutine takes everything queued, assigns ids, builds each
 // header (blTxId = id−1, blRoot = tree root before the append, as immudb
-// v1.11 does), computes Alh, appends it to the tree, and writes the whole
-// group with one write. In Synced mode it hands the group to the syncer
-// goroutine, which fsyncs once for every run of groups it finds queued
-// (while the committer already prepares the next), then publishes the new
-// last committed id and wakes the callers. Without Synced the committer
-// publishes right after the write and a flusher syncs every SyncInterval.
+// v1.11 does), computes Alh, appends it to the tree and the record to a
+// pending run. Without Synced it writes the run after every group,
+// publishes it, and a flusher syncs every SyncInterval. In Synced mode it
+// writes the run (one write) only when the syncer goroutine is idle or
+// 64 KiB are pending, and hands it over; the syncer fsyncs once for every
+// run it finds queued (while the committer builds the next one), publishes
+// the new last committed id, and a waker goroutine wakes the callers. So
+// the txs that arrive during one fsync cost one write and one fsync.
 // Tx index entries and tree nodes stay in memory until the checkpointer
 // writes them, so a commit writes only the log. A tx with preconditions
 // starts a new group and is checked against the index once every earlier
@@ -45,7 +47,7 @@
 //   - In Synced mode a tx is acknowledged only after its record is durable;
 //     a tx index or tree entry may lag on disk (they are rebuilt from the
 //     log after the last checkpoint at Open).
-//   - A failed log write rolls the group back; a failed fsync stops commits
+//   - A failed log write rolls the run back; a failed fsync stops commits
 //     (ErrIllegalState) until the store is reopened.
 //
 // # Locking

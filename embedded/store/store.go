@@ -56,11 +56,13 @@ type Store struct {
 
 	trees treeCache // entries trees of recently proven txs (treecache.go)
 
-	syncCh   chan *syncItem  // committer → syncer (Synced mode)
-	wakeCh   chan []*request // syncer → waker (Synced mode)
-	syncMu   sync.Mutex      // serialises log writes/syncs with the flusher
-	dirty    bool
-	dirtySeg uint32
+	syncCh     chan *syncItem  // committer → syncer (Synced mode)
+	syncIdle   chan struct{}   // syncer → committer: nothing left to sync, write what you built
+	syncerIdle atomic.Bool     // the syncer waits for written groups
+	wakeCh     chan []*request // syncer → waker (Synced mode)
+	syncMu     sync.Mutex      // serialises log writes/syncs with the flusher
+	dirty      bool
+	dirtySeg   uint32
 
 	brokenMu sync.Mutex
 	broken   error
@@ -88,11 +90,9 @@ type Store struct {
 type committerState struct {
 	lastID  uint64
 	lastAlh proof.Hash
-	seg     uint32 // segment being appended to
-	end     int64  // offset after the last record in seg
-	buf     []byte
-	txi     []byte
-	chunks  []chunk
+	seg     uint32     // segment being appended to
+	end     int64      // offset after the last record in seg
+	run     pendingRun // built, not yet written (commit.go)
 }
 
 // Open opens the store in dir, creating it if needed, and recovers from
@@ -144,13 +144,16 @@ func Open(dir string, opts *Options) (*Store, error) {
 		s.idxWg.Add(1)
 		go s.indexer()
 	}
+	if o.Synced { // before the committer starts: it selects on syncIdle
+		s.syncCh = make(chan *syncItem, 64)
+		s.syncIdle = make(chan struct{}, 1)
+		s.wakeCh = make(chan []*request, 64)
+	}
 	s.wg.Add(2)
 	go s.committer()
 	go s.checkpointer()
 	s.wg.Add(1)
 	if o.Synced {
-		s.syncCh = make(chan *syncItem, 64)
-		s.wakeCh = make(chan []*request, 64)
 		s.wg.Add(1)
 		go s.syncer()
 		go s.waker()
