@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/record"
@@ -50,8 +51,20 @@ import (
 // index was opened with (the OPTIONS file records them). Pebble's own
 // MANIFEST appends may race with the check; a MANIFEST whose last record
 // is cut short while the file grows is re-read.
+//
+// It only reports: the index is not marked damaged (Damaged), so nothing
+// is rebuilt behind the caller's back; a read that meets the damage does
+// that.
 func (ix *Index) VerifyFiles(opts Options) (err error) {
-	defer ix.guard(&err)
+	defer func() {
+		if r := recover(); r != nil { // a Pebble Fatalf (corruption.go)
+			f, ok := r.(*pebbleFatal)
+			if !ok {
+				panic(r)
+			}
+			err = corruptf("pebble: %s", f.msg)
+		}
+	}()
 	if err := ix.rlock(); err != nil {
 		return err
 	}
@@ -275,6 +288,7 @@ func verifyManifest(path string) error {
 		if fi.Size() == int64(len(b)) {
 			break
 		}
+		time.Sleep(time.Duration(attempt+1) * 10 * time.Millisecond)
 	}
 	return last
 }

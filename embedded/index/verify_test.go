@@ -153,6 +153,9 @@ func TestVerifyFilesOpenIndex(t *testing.T) {
 	if err := ix.VerifyFiles(opts); err != nil {
 		t.Fatalf("restored: %v", err)
 	}
+	if err := ix.Damaged(); err != nil {
+		t.Fatalf("VerifyFiles marked the index damaged: %v", err)
+	}
 	// Options other than the ones the index runs with do not match its
 	// OPTIONS file.
 	other := opts
