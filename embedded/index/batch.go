@@ -174,6 +174,7 @@ func (ix *Index) Apply(b *Batch) (err error) {
 	if err := ix.applyEntries(s); err != nil {
 		return err
 	}
+	ix.points.bump() // before IndexedUpTo moves: see iterpool.go
 	ix.indexed.Store(s.lastTx)
 	s.reset()
 	return nil

@@ -17,7 +17,7 @@ import (
 
 // Defaults for the zero values of Options.
 const (
-	DefaultCacheSize    = 64 << 20
+	DefaultCacheSize    = 128 << 20
 	DefaultMemTableSize = 16 << 20
 	DefaultMaxKeyLen    = 1024
 )
@@ -77,9 +77,11 @@ type Index struct {
 	buildStop   chan struct{} // closed by Close to stop the rebuild
 	buildDone   chan struct{} // closed when the rebuild goroutine ends
 	revCache    revCache      // latest revisions of recently written keys
-	encBuf      []byte
-	order       []int32
-	wmBuf       [8]byte
+
+	points iterPool // idle iterators for point reads (iterpool.go)
+	encBuf []byte
+	order  []int32
+	wmBuf  [8]byte
 }
 
 // Open opens (or creates) the index in opts.Dir. If the existing files are
@@ -261,6 +263,7 @@ func (ix *Index) Close() (err error) {
 		it.release()
 	}
 	ix.iters = nil
+	ix.points.closeAll()
 	ix.itersMu.Unlock()
 	close(ix.buildStop)
 	<-ix.buildDone
@@ -298,6 +301,7 @@ func (ix *Index) closeNoFlush() error {
 		it.release()
 	}
 	ix.iters = nil
+	ix.points.closeAll()
 	ix.itersMu.Unlock()
 	close(ix.buildStop)
 	<-ix.buildDone

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 )
@@ -116,7 +117,37 @@ func FuzzVersionKey(f *testing.F) {
 		if err != nil || !bytes.Equal(u, user) {
 			t.Fatalf("user key of %x = %q, %v", k, u, err)
 		}
+		if splitKey(k) != len(p) || splitKeyScan(k) != len(p) || splitKey(p) != len(p) {
+			t.Fatalf("split of %x: fast %d, scan %d, want %d", k, splitKey(k), splitKeyScan(k), len(p))
+		}
 	})
+}
+
+// TestSplitKeyFastPath: the split found from the end of a key equals the
+// scan from its start on every kind of key the index writes or seeks with,
+// including user keys full of 0x00/0x01/0xFF bytes and revisions whose
+// complemented bytes hold 0x00 0x01 pairs.
+func TestSplitKeyFastPath(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	alphabet := []byte{0x00, 0x01, 0x02, 0xfd, 0xfe, 0xff, 'a'}
+	revs := []uint64{1, 2, 254, 255, 256, 0xfffe01ab, 0xfffe, 0xfeff, 0x01fe, 0xfffffffe, math.MaxUint64, math.MaxUint64 - 1}
+	for i := 0; i < 20000; i++ {
+		user := make([]byte, 1+rng.IntN(12))
+		for j := range user {
+			user[j] = alphabet[rng.IntN(len(alphabet))]
+		}
+		rev := revs[rng.IntN(len(revs))]
+		if rng.IntN(2) == 0 {
+			rev = rng.Uint64() >> rng.IntN(64)
+			rev = max(rev, 1)
+		}
+		prefix := appendPrefix(nil, user)
+		for _, k := range [][]byte{appendRev(append([]byte(nil), prefix...), rev), prefix, appendAfter(nil, user), appendUserPrefix(nil, user)} {
+			if got, want := splitKey(k), splitKeyScan(k); got != want {
+				t.Fatalf("split of %x: fast path %d, scan %d", k, got, want)
+			}
+		}
+	}
 }
 
 // FuzzDecodeVersionKey feeds arbitrary bytes to the key decoders: they must

@@ -128,14 +128,6 @@ func latestFrom(it *pebble.Iterator, seek seekFn, prefix []byte, c cursor, atTx 
 	return c, err == nil, err
 }
 
-func (ix *Index) newPrefixIter() (*pebble.Iterator, error) {
-	it, err := ix.db.NewIter(nil)
-	if err != nil {
-		return nil, fmt.Errorf("index: new iterator: %w", err)
-	}
-	return it, nil
-}
-
 func (c cursor) version() Version {
 	return Version{TxID: c.tx, Revision: c.rev, Payload: append([]byte(nil), c.payload...)}
 }
@@ -159,11 +151,11 @@ func (ix *Index) GetRevision(key []byte, rev int64, atTx uint64) (_ Version, err
 		return Version{}, err
 	}
 	defer ix.mu.RUnlock()
-	it, err := ix.newPrefixIter()
+	it, gen, err := ix.points.get(ix.db)
 	if err != nil {
-		return Version{}, err
+		return Version{}, fmt.Errorf("index: new iterator: %w", err)
 	}
-	defer it.Close()
+	defer ix.points.put(it, gen)
 	prefix := appendPrefix(make([]byte, 0, len(key)+16), key)
 	var buf []byte
 	c, found, err := latestAt(it, seekPrefix, prefix, atTx, &buf)
@@ -212,11 +204,11 @@ func (ix *Index) History(key []byte, offset uint64, limit int, desc bool, atTx u
 		return nil, err
 	}
 	defer ix.mu.RUnlock()
-	it, err := ix.newPrefixIter()
+	it, gen, err := ix.points.get(ix.db)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("index: new iterator: %w", err)
 	}
-	defer it.Close()
+	defer ix.points.put(it, gen)
 	prefix := appendPrefix(make([]byte, 0, len(key)+16), key)
 	var buf []byte
 	c, found, err := latestAt(it, seekPrefix, prefix, atTx, &buf)
