@@ -111,8 +111,12 @@ func validateSettings(s *schema.DatabaseNullableSettings) error {
 	return nil
 }
 
+// minIndexCache is the smallest index block cache a database gets.
+const minIndexCache = 8 << 20
+
 // storeOptions maps the settings the engine uses: file size, key, value and
-// entry limits, header version, max active txs and the replica flag.
+// entry limits, header version, max active txs, the index cache size and
+// the replica flag.
 func storeOptions(s *schema.DatabaseNullableSettings, synced bool) store.Options {
 	o := store.DefaultOptions()
 	o.Synced = synced
@@ -122,5 +126,10 @@ func storeOptions(s *schema.DatabaseNullableSettings, synced bool) store.Options
 	o.MaxTxEntries = int(s.MaxTxEntries.GetValue())
 	o.HeaderVersion = int(s.WriteTxHeaderVersion.GetValue())
 	o.MaxActiveTxs = int(s.MaxActiveTransactions.GetValue())
+	// indexSettings.cacheSize is the index's block cache in bytes (immudb's
+	// default, 128 MiB, is ours); a tiny value would make every read miss.
+	if cs := int64(s.GetIndexSettings().GetCacheSize().GetValue()); cs > 0 {
+		o.IndexCacheSize = max(cs, minIndexCache)
+	}
 	return o
 }

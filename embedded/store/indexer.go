@@ -432,3 +432,14 @@ func (s *Store) rebuildLocked(progress func(done, total uint64)) error {
 	}
 	return nil
 }
+
+// CompactIndex runs a full compaction of the key index: every key ends in
+// the last level, so reads merge nothing and the block cache holds only
+// live blocks. Useful after a bulk load; Pebble compacts in the background
+// anyway.
+func (s *Store) CompactIndex() error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	return s.useIndex(func(ix *index.Index) error { return ix.Compact() })
+}
