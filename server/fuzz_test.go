@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"testing"
@@ -34,7 +35,8 @@ func FuzzResolveCredentials(f *testing.F) {
 			md.Set(mdSessionID, sid)
 		}
 		md.Set(mdAuthorization, authz)
-		c, err := s.resolve(md, md.Get(mdSessionID))
+		ctx := metadata.NewIncomingContext(context.Background(), md)
+		c, err := s.resolve(ctx, md.Get(mdSessionID))
 		if err != nil {
 			return
 		}

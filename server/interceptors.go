@@ -79,15 +79,16 @@ func (c *ctxStream) Context() context.Context { return c.ctx }
 // permission table. The header goes out first so that refused calls carry
 // it too (API.md §4), except when the sessionid header is empty.
 func (s *Server) admit(ctx context.Context, method string, setHeader func(metadata.MD) error) (context.Context, error) {
-	md, _ := metadata.FromIncomingContext(ctx)
-	sids := md.Get(mdSessionID)
+	// ValueFromIncomingContext reads the one key without copying the
+	// whole metadata map, as FromIncomingContext would on every call.
+	sids := metadata.ValueFromIncomingContext(ctx, mdSessionID)
 	if len(sids) == 0 || sids[0] != "" {
-		_ = setHeader(metadata.Pairs(mdUUID, s.uuidStr))
+		_ = setHeader(s.uuidMD) // read-only: SetHeader copies it
 	}
 	if !s.opts.Auth && !s.opts.DevMode && !isLocal(ctx) {
 		return ctx, auth.ErrLocalConnectionsOnly
 	}
-	c, credErr := s.resolve(md, sids)
+	c, credErr := s.resolve(ctx, sids)
 	if auth.IsPublic(method) {
 		// Public calls work with stale or no credentials.
 		if credErr != nil {
@@ -114,7 +115,7 @@ func (s *Server) admit(ctx context.Context, method string, setHeader func(metada
 // A sessionid decides the mode: the Go client's empty "Bearer " next to it
 // is ignored (API.md §2.2). With auth off, a call without credentials acts
 // as the superuser on defaultdb.
-func (s *Server) resolve(md metadata.MD, sids []string) (*caller, error) {
+func (s *Server) resolve(ctx context.Context, sids []string) (*caller, error) {
 	c := &caller{}
 	switch {
 	case len(sids) > 0:
@@ -130,7 +131,7 @@ func (s *Server) resolve(md metadata.MD, sids []string) (*caller, error) {
 		c.user, c.database, c.sessionID = &u, info.Database, info.ID
 		return c, nil
 	default:
-		tok := bearer(md)
+		tok := bearer(metadata.ValueFromIncomingContext(ctx, mdAuthorization))
 		if tok == "" {
 			if !s.opts.Auth {
 				u, _ := s.users.Get(auth.SysAdminUsername)
@@ -156,8 +157,8 @@ func (s *Server) resolve(md metadata.MD, sids []string) (*caller, error) {
 }
 
 // bearer extracts the token of "authorization: Bearer <token>".
-func bearer(md metadata.MD) string {
-	for _, v := range md.Get(mdAuthorization) {
+func bearer(values []string) string {
+	for _, v := range values {
 		v = strings.TrimSpace(v)
 		if len(v) >= 6 && strings.EqualFold(v[:6], "bearer") {
 			v = strings.TrimSpace(v[6:])

@@ -17,6 +17,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/reflection"
 
 	"github.com/attestdb/attestdb/api/authorization"
@@ -39,6 +40,7 @@ type Server struct {
 	log       *slog.Logger
 	uuid      identity.ID
 	uuidStr   string
+	uuidMD    metadata.MD // the immudb-uuid header of every answer
 	startedAt time.Time
 
 	users    *auth.Users
@@ -85,6 +87,7 @@ func newServer(opts Options, dbs Databases, users auth.UserStore) (s *Server, er
 		return nil, fmt.Errorf("server identity: %w", err)
 	}
 	s.uuidStr = s.uuid.String()
+	s.uuidMD = metadata.Pairs(mdUUID, s.uuidStr)
 
 	if opts.SigningKeyPath != "" {
 		pem, err := os.ReadFile(opts.SigningKeyPath)
