@@ -90,7 +90,8 @@
 // Pebble exit the process) into ErrCorrupt and remembers it (Damaged);
 // Open starts over with an empty index when the damage stops Pebble from
 // opening (Reset). The engine rebuilds a damaged index from its log. See
-// corruption.go.
+// corruption.go. VerifyFiles (open index) and VerifyDir (closed one) check
+// every byte of every file for the engine's integrity check (verify.go).
 //
 // # Concurrency and locking
 //

@@ -14,6 +14,14 @@
 // Only the log is authoritative; everything else is derived from it and
 // repaired or rebuilt at Open.
 //
+// # Integrity check
+//
+// VerifyIntegrity re-hashes a tx range (records, tx index entries, tree
+// nodes); VerifyFiles checks every other byte of every file (zero log
+// tails and spare segments, FORMAT, CHECKPOINT, the key index files);
+// VerifyAll is both. VerifyDir checks a cleanly closed store before Open,
+// which rewrites some files (verify.go, verify_files.go).
+//
 // # Commit pipeline
 //
 // Commit validates, hashes the values, builds the entry digests and eh and

@@ -14,6 +14,7 @@ import (
 
 	"github.com/attestdb/attestdb/embedded/index"
 	"github.com/attestdb/attestdb/embedded/vfs"
+	"github.com/attestdb/attestdb/proof"
 )
 
 // The integrity check must report any changed byte of any data file.
@@ -183,11 +184,12 @@ func (s *Store) verifyIndexFiles() error {
 }
 
 // logEnd is where the written records end: the segment and offset after
-// the last record, and the end of the last record of each segment the walk
-// left behind.
+// the last record, the id the next record must carry, and the end of the
+// last record of each segment the walk left behind.
 type logEnd struct {
 	seg     uint32
 	off     int64
+	next    uint64
 	segEnds map[uint32]int64
 }
 
@@ -195,7 +197,7 @@ type logEnd struct {
 // from the end of tx last's record. syncMu must be held, so no write is in
 // progress and every record found is complete.
 func (s *Store) writtenEnd(last uint64) (logEnd, error) {
-	end := logEnd{segEnds: map[uint32]int64{}}
+	end := logEnd{next: last + 1, segEnds: map[uint32]int64{}}
 	if last > 0 {
 		e, err := s.entryOf(last)
 		if err != nil {
@@ -206,7 +208,9 @@ func (s *Store) writtenEnd(last uint64) (logEnd, error) {
 	return end, s.walkRecords(&end)
 }
 
-// walkRecords advances end over complete records (syncMu held).
+// walkRecords advances end over complete records that carry the next tx
+// ids (syncMu held). It stops at anything else, which the tail check then
+// reports unless it is zero.
 func (s *Store) walkRecords(end *logEnd) error {
 	var fr [frameLen]byte
 	var rec []byte
@@ -215,28 +219,35 @@ func (s *Store) walkRecords(end *logEnd) error {
 		if err != nil {
 			return err
 		}
+		size, err := f.Size()
+		if err != nil {
+			return fmt.Errorf("store: size of segment %d: %w", end.seg, err)
+		}
 		n, err := f.ReadAt(fr[:], end.off)
 		if err != nil && !errors.Is(err, io.EOF) {
 			return fmt.Errorf("store: read segment %d at %d: %w", end.seg, end.off, err)
 		}
-		total := 0
 		if n == frameLen && binary.BigEndian.Uint32(fr[:]) != 0 {
-			total = int(binary.BigEndian.Uint32(fr[:])) + frameLen
-			if total <= maxRecordLen && cap(rec) < total {
+			total := int64(binary.BigEndian.Uint32(fr[:])) + frameLen
+			if total > size-end.off {
+				return nil // a length past the segment: not a record
+			}
+			if int64(cap(rec)) < total {
 				rec = make([]byte, total)
 			}
-			if total <= maxRecordLen {
-				rec = rec[:total]
-				if m, err := f.ReadAt(rec, end.off); m == total {
-					if _, st := checkFrame(rec); st == frameOK {
-						end.off += int64(total)
-						continue
-					}
-				} else if err != nil && !errors.Is(err, io.EOF) {
-					return fmt.Errorf("store: read segment %d at %d: %w", end.seg, end.off, err)
-				}
+			rec = rec[:total]
+			if _, err := f.ReadAt(rec, end.off); err != nil && !errors.Is(err, io.EOF) {
+				return fmt.Errorf("store: read segment %d at %d: %w", end.seg, end.off, err)
 			}
-			return nil // not a record: the tail check reports it
+			if _, st := checkFrame(rec); st != frameOK {
+				return nil
+			}
+			if h, _, err := proof.ParseTxHeader(rec[frameLen:]); err != nil || h.ID != end.next {
+				return nil
+			}
+			end.off += total
+			end.next++
+			continue
 		}
 		// End of this segment's records: go on only if the next segment
 		// starts with a record (a zero-filled spare segment does not).

@@ -101,6 +101,32 @@ func TestVerifyFilesLogTail(t *testing.T) {
 		}
 	}
 
+	// A valid record that does not carry the next tx id (a copy of the
+	// last one) is not part of the log either.
+	rec := make([]byte, e.Len)
+	if err := s.log.readAt(rec, e.Pos); err != nil {
+		t.Fatal(err)
+	}
+	f, err := m.OpenFile(segName("/s/log", seg), os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt(rec, end); err != nil {
+		t.Fatal(err)
+	}
+	wantCorrupted(t, "copied record after the end", s.VerifyFiles())
+	if _, err := f.WriteAt([]byte{0xff, 0xff, 0xff, 0xff}, end); err != nil { // a length past the segment
+		t.Fatal(err)
+	}
+	wantCorrupted(t, "huge frame length after the end", s.VerifyFiles())
+	if _, err := f.WriteAt(make([]byte, len(rec)), end); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if err := s.VerifyFiles(); err != nil {
+		t.Fatalf("zeroed again: %v", err)
+	}
+
 	// A spare segment ahead of the log must be all zeros.
 	spare, err := vfs.Create(m, segName("/s/log", seg+1))
 	if err != nil {
