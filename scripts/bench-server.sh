@@ -6,13 +6,17 @@
 # bench-server markers) with the machine it ran on.
 #
 #   BENCH_DURATION   time per workload (default 10s)
-#   BENCH_WORKLOADS  space-separated subset (default: all eight)
+#   BENCH_WORKLOADS  space-separated subset (default: all eight, and
+#                    verifiedget-1: verifiedget over keys written one per tx)
 #   BENCH_DOC        file to update (default docs/BENCHMARKS.md; "-" prints only)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 DURATION=${BENCH_DURATION:-10s}
-WORKLOADS=${BENCH_WORKLOADS:-"set setall verifiedset get verifiedget scan history mixed"}
+# verifiedget-1 is verifiedget over keys written one per tx (20,000 of them):
+# a verified read carries and proves its key's whole tx, so plain
+# verifiedget (keys in 1000-entry txs) measures the size of that answer.
+WORKLOADS=${BENCH_WORKLOADS:-"set setall verifiedset get verifiedget verifiedget-1 scan history mixed"}
 DOC=${BENCH_DOC:-docs/BENCHMARKS.md}
 GO=${GO:-go}
 
@@ -62,7 +66,11 @@ for w in $WORKLOADS; do
 	echo "== $w ($DURATION)" >&2
 	# A run with errors exits non-zero but still prints its summary line,
 	# which goes into the table with its error count.
-	if ! "$work/immubench" server --address 127.0.0.1 --port "$port" --workload "$w" \
+	args=(--workload "$w")
+	if [[ "$w" == verifiedget-1 ]]; then
+		args=(--workload verifiedget --preload-batch 1 --keys 20000)
+	fi
+	if ! "$work/immubench" server --address 127.0.0.1 --port "$port" "${args[@]}" \
 		--duration "$DURATION" | tee "$work/$w.out" >&2; then
 		status=1
 	fi
