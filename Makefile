@@ -62,7 +62,7 @@ SOAK_DURATION ?= 10m
 soak:
 	SOAK_DURATION=$(SOAK_DURATION) ./scripts/soak.sh
 
-.PHONY: torture-ci soak
+.PHONY: torture-ci soak bench-scale
 
 # tamper: FLIPS single-bit flips over every file of a database at rest;
 # last line flips=<n> detected=<n> undetected=<n>. See docs/RELIABILITY.md.
@@ -85,6 +85,10 @@ bench:
 # bench-server: immudb + immubench server, every workload, table into docs/BENCHMARKS.md
 bench-server:
 	BENCH_DURATION=$${BENCH_DURATION:-10s} ./scripts/bench-server.sh
+
+# bench-scale: the server with 10M keys and 10M txs: ready time and RSS.
+bench-scale:
+	./scripts/bench-scale.sh
 
 proto:
 	./scripts/genproto.sh
