@@ -153,6 +153,14 @@ func (c *Client) observeUUID(h metadata.MD) error {
 	if len(v) == 0 || v[0] == "" {
 		return nil
 	}
+	// Every answer carries the UUID: check it under the shared lock, so the
+	// workers of one client do not serialise here.
+	c.mu.RLock()
+	known := c.serverUUID
+	c.mu.RUnlock()
+	if known == v[0] {
+		return nil
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.serverUUID == "" {
