@@ -315,3 +315,22 @@ func TestVerifyFilesIndex(t *testing.T) {
 		t.Fatalf("restored: %v", err)
 	}
 }
+
+func TestVerifyFilesAfterClose(t *testing.T) {
+	o := DefaultOptions()
+	s := openTest(t, t.TempDir(), &o)
+	set(t, s, "k", "v")
+	if err := s.VerifyAll(); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if err := s.VerifyFiles(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("VerifyFiles after Close: %v", err)
+	}
+	if err := s.VerifyAll(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("VerifyAll after Close: %v", err)
+	}
+	if err := VerifyDir(t.TempDir(), &o); err == nil || errors.Is(err, ErrCorruptedData) {
+		t.Fatalf("VerifyDir of an empty directory: %v, want a read error", err)
+	}
+}
