@@ -44,6 +44,8 @@ type DB struct {
 	// replica mirrors opts.Replica; the Manager flips it on UpdateDatabase.
 	replica atomic.Bool
 
+	proven provenTxs // proto form of recently proven large txs (txcache.go)
+
 	// closeMu: every call holds it for reading, Close for writing, so a
 	// store is never closed under a running call.
 	closeMu sync.RWMutex

@@ -127,7 +127,7 @@ func (d *DB) VerifiableGet(ctx context.Context, req *schema.VerifiableGetRequest
 	if err != nil {
 		return nil, err
 	}
-	vtx, err := d.verifiableTx(rawTxToProto(tx), src, dst)
+	vtx, err := d.verifiableTx(d.proven.raw(tx), src, dst)
 	if err != nil {
 		return nil, err
 	}
