@@ -108,24 +108,47 @@ func decodeRev(s []byte) (uint64, error) {
 // comparing prefixes bytewise and then suffixes bytewise is the same as
 // comparing whole keys bytewise, which is what Pebble requires.
 //
-// Pebble calls it many times per seek, so version keys take a fast path
-// from the end: the revision suffix is one byte 0xFF-n then n bytes
-// (1 ≤ n ≤ 8), right after the terminator. The first position p (largest
-// n) where k[p-2:p+1] is 0x00 0x01 0xFF-n is the split: an earlier 0x00
-// 0x01 would have to lie inside the escaped user key, which cannot hold
-// one. Keys that do not end that way take the scan; both give the same
-// answer on every key the index writes (TestSplitKeyFastPath).
+// Pebble calls it many times per seek, so common keys take a fast path
+// from the end: a version key ends with the terminator and a revision (one
+// byte 0xFF-n, then n bytes, 1 ≤ n ≤ 8), a seek key with the terminator.
+// The answer is the same as the scan's whenever no 0x00 byte comes before
+// that terminator (then no earlier 0x00 0x01 can exist); keys whose user
+// key holds a 0x00 byte, and arbitrary bytes, take the scan. So Split is
+// exactly the first-terminator rule on every input (FuzzComparer,
+// TestSplitKeyFastPath).
 func splitKey(k []byte) int {
 	for n := 8; n >= 1; n-- {
 		p := len(k) - n - 1
-		if p >= 3 && k[p] == byte(0xFF-n) && k[p-1] == termByte && k[p-2] == 0 {
-			return p
+		if p >= 2 && k[p] == byte(0xFF-n) && k[p-1] == termByte && k[p-2] == 0 {
+			if !hasZeroByte(k[:p-2]) {
+				return p
+			}
+			return splitKeyScan(k)
 		}
 	}
-	if n := len(k); n >= 3 && k[n-1] == termByte && k[n-2] == 0 {
-		return n // a prefix key (seeks): its only terminator ends it
+	if n := len(k); n >= 2 && k[n-1] == termByte && k[n-2] == 0 && !hasZeroByte(k[:n-2]) {
+		return n
 	}
 	return splitKeyScan(k)
+}
+
+// hasZeroByte reports whether b holds a 0x00 byte, eight bytes at a time
+// (a word has a zero byte iff (x - 0x01…01) & ^x & 0x80…80 is non-zero).
+func hasZeroByte(b []byte) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	for len(b) >= 8 {
+		x := binary.LittleEndian.Uint64(b)
+		if (x-lo)&^x&hi != 0 {
+			return true
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // splitKeyScan finds the first terminator from the start.

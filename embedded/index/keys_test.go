@@ -293,3 +293,17 @@ func TestKeyFilter(t *testing.T) {
 		t.Fatalf("round trip: %v %d", err, wm)
 	}
 }
+
+// FuzzSplitKey: the fast paths of splitKey answer exactly like the scan
+// for the first terminator, on any bytes.
+func FuzzSplitKey(f *testing.F) {
+	f.Add([]byte{1, 'a', 0, 1, 0xfe, 0xfe})
+	f.Add([]byte{0, 1, 0, 1})
+	f.Add([]byte{1, 0, 1, 0, 1, 0xfe, 1})
+	f.Add([]byte{1, 'a', 0, 0xff, 0, 1, 0xfb, 0, 1, 0xfe, 0x54})
+	f.Fuzz(func(t *testing.T, k []byte) {
+		if got, want := splitKey(k), splitKeyScan(k); got != want {
+			t.Fatalf("splitKey(%x) = %d, the scan says %d", k, got, want)
+		}
+	})
+}
