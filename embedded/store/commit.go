@@ -439,7 +439,13 @@ func (s *Store) flushRun() {
 	err := s.writeGroup(run.chunks, run.buf, run.startID, c.lastID)
 	switch {
 	case err != nil:
-		s.rollback(run.startID, run.startAlh, run.startSeg, run.startEnd, run.startNodes, err)
+		span := 0 // bytes the run may have written into its first segment
+		for _, ch := range run.chunks {
+			if ch.seg == run.startSeg && !ch.create {
+				span += ch.end - ch.start
+			}
+		}
+		s.rollback(run.startID, run.startAlh, run.startSeg, run.startEnd, run.startNodes, span, err)
 		failAll(reqs, err)
 	case !s.opts.Synced:
 		s.finish(reqs, run.txi, c.lastID, c.lastAlh)
@@ -666,7 +672,7 @@ func (s *Store) syncLog() error {
 // and tree go back to the last published tx; the bytes written past the
 // old end are left for recovery-style overwriting (nothing references
 // them, and the next group writes over them).
-func (s *Store) rollback(startID uint64, startAlh proof.Hash, seg uint32, end int64, nodes uint64, cause error) {
+func (s *Store) rollback(startID uint64, startAlh proof.Hash, seg uint32, end int64, nodes uint64, span int, cause error) {
 	c := &s.cm
 	c.lastID, c.lastAlh, c.seg, c.end = startID, startAlh, seg, end
 	if err := s.txi.truncate(startID); err != nil {
@@ -690,13 +696,17 @@ func (s *Store) rollback(startID uint64, startAlh proof.Hash, seg uint32, end in
 			s.setBroken(fmt.Errorf("%w: rollback after %v: %v", ErrIllegalState, cause, rerr))
 		}
 	}
-	// The log bytes past end may hold a complete, valid record of a tx that
-	// was never acknowledged. Zero its frame so recovery cannot mistake it
-	// for committed data.
+	// The log bytes past end may hold complete, valid records of txs that
+	// were never acknowledged. Zero them (the frame first, so recovery
+	// cannot mistake them for committed data even if the rest fails), which
+	// also leaves the tail all zeros as VerifyFiles expects.
 	if f, ferr := s.log.file(seg); ferr == nil {
 		// Best effort: if this fails too, the next group overwrites it.
-		var zero [frameLen]byte
-		_, _ = f.WriteAt(zero[:], end)
+		var zero [64 << 10]byte
+		_, _ = f.WriteAt(zero[:frameLen], end)
+		for off := frameLen; off < span; off += len(zero) {
+			_, _ = f.WriteAt(zero[:min(len(zero), span-off)], end+int64(off))
+		}
 	}
 }
 
