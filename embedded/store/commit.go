@@ -474,11 +474,25 @@ func (s *Store) undoTree(nodes uint64, cause error) {
 	s.aht.Store(t)
 }
 
-// writeGroup writes the group's records (one write per segment touched),
-// syncs them when Synced, then the derived files.
-func (s *Store) writeGroup(chunks []chunk, buf []byte, startID, endID uint64) error {
+// writeGroup writes a run's records (one write per segment touched; a new
+// segment is created after the previous one is fsynced). Making them
+// durable is the syncer's job (Synced) or the flusher's.
+func (s *Store) writeGroup(chunks []chunk, buf []byte, startID, endID uint64) (err error) {
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
+	defer func() {
+		// rollback removes the segments this write opened: the syncer must
+		// fsync the segment the run started in (which holds any earlier
+		// group it still waits on), not one of those. It reads dirtySeg as
+		// soon as syncMu is free, so this is fixed before.
+		start := chunks[0].seg
+		if chunks[0].create {
+			start-- // the run's records all went to new segments
+		}
+		if err != nil && s.dirtySeg > start {
+			s.dirtySeg, s.dirty = start, true
+		}
+	}()
 	for _, ch := range chunks {
 		if ch.create {
 			// Make the previous segment durable before the log moves on, so
@@ -668,10 +682,10 @@ func (s *Store) syncLog() error {
 	return nil
 }
 
-// rollback forgets a group that could not be written: the in-memory chain
-// and tree go back to the last published tx; the bytes written past the
-// old end are left for recovery-style overwriting (nothing references
-// them, and the next group writes over them).
+// rollback forgets a run that could not be written: the in-memory chain
+// and tree go back to the state before the run, the segments it opened
+// are removed and the bytes it may have written past the old end are
+// zeroed (span bytes; see below).
 func (s *Store) rollback(startID uint64, startAlh proof.Hash, seg uint32, end int64, nodes uint64, span int, cause error) {
 	c := &s.cm
 	c.lastID, c.lastAlh, c.seg, c.end = startID, startAlh, seg, end
