@@ -232,6 +232,7 @@ func (ix *Index) Flush() (err error) {
 	if err := ix.db.Flush(); err != nil {
 		return fmt.Errorf("index: flush: %w", err)
 	}
+	ix.points.bump() // idle iterators would keep the flushed memtable
 	return nil
 }
 
@@ -245,6 +246,9 @@ func (ix *Index) Compact() (err error) {
 	if err := ix.db.Compact(context.Background(), []byte{nsMeta}, []byte{nsVersion + 1}, true); err != nil {
 		return fmt.Errorf("index: compact: %w", err)
 	}
+	// Idle point-read iterators would keep the replaced sstables (and the
+	// uncompacted shape) until the next Apply: drop them.
+	ix.points.bump()
 	return nil
 }
 

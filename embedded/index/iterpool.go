@@ -19,11 +19,12 @@ import (
 // saw IndexedUpTo ≥ n therefore never gets an iterator older than n.
 //
 // Idle iterators pin the memtables and sstables of their generation; the
-// pool is small, and stale ones are closed when found and by Apply, so old
-// files are released at the next Apply at the latest.
+// pool is small, and stale ones are closed when found and by Apply, Flush
+// and Compact (which start a new generation too), so replaced memtables
+// and files are not held past those.
 type iterPool struct {
 	mu   sync.Mutex
-	gen  uint64 // current generation (mu; also read without mu by Apply's bump)
+	gen  uint64 // current generation (mu)
 	idle []pooledIter
 }
 
@@ -46,10 +47,11 @@ func (p *iterPool) get(db *pebble.DB) (*pebble.Iterator, uint64, error) {
 		p.idle = p.idle[:n-1]
 		if pi.gen == gen {
 			p.mu.Unlock()
-			// Forget the last position: Pebble would otherwise try to reach
-			// a greater seek key by stepping forward from it (its
-			// seek-using-next optimisation), which for unrelated random keys
-			// reads many blocks instead of one.
+			// Meant to make Pebble forget the last position (its
+			// seek-using-next optimisation steps forward to a greater seek
+			// key). NB: Pebble v2.1's SetBounds returns early when the
+			// bounds are unchanged (nil, nil here), so the previous
+			// SeekPrefixGE still counts; Pebble caps those steps itself.
 			pi.it.SetBounds(nil, nil)
 			return pi.it, gen, nil
 		}
