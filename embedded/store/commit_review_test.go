@@ -297,3 +297,36 @@ func TestReviewFailedRunAcrossSegmentsKeepsSyncer(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestReviewPreconditionSeesPendingRun: a tx with a precondition on a key
+// written by a tx still in the pending run (not written, not published)
+// is checked after that tx is published.
+func TestReviewPreconditionSeesPendingRun(t *testing.T) {
+	g := newGateFS(vfs.OS)
+	o := testOptions(g)
+	o.Synced = true
+	o.MaxGroupBytes = 64
+	dir := t.TempDir()
+	s := openTest(t, dir, o)
+	defer s.Close()
+	set(t, s, "k", "v")
+	g.arm()
+	a := commitAsync(s, "a", 10)
+	<-g.entered
+	b := commitAsync(s, "b", 100) // built, pending behind the held fsync
+	waitBuilt(t, s, 3)
+	c := make(chan error, 1)
+	go func() {
+		_, err := s.Commit(context.Background(), TxRequest{
+			Entries:       []Entry{{Key: []byte("c"), Value: []byte("v")}},
+			Preconditions: []Precondition{{Kind: MustExist, Key: []byte("b")}},
+		})
+		c <- err
+	}()
+	close(g.release)
+	for name, ch := range map[string]chan error{"a": a, "b": b, "c (precondition on b)": c} {
+		if err := <-ch; err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+}
