@@ -47,12 +47,9 @@ func (p *iterPool) get(db *pebble.DB) (*pebble.Iterator, uint64, error) {
 		p.idle = p.idle[:n-1]
 		if pi.gen == gen {
 			p.mu.Unlock()
-			// Meant to make Pebble forget the last position (its
-			// seek-using-next optimisation steps forward to a greater seek
-			// key). NB: Pebble v2.1's SetBounds returns early when the
-			// bounds are unchanged (nil, nil here), so the previous
-			// SeekPrefixGE still counts; Pebble caps those steps itself.
-			pi.it.SetBounds(nil, nil)
+			// Its last position is kept: a later SeekPrefixGE to a greater
+			// key may first try a few Next steps from it (Pebble's
+			// seek-using-next, which Pebble bounds itself).
 			return pi.it, gen, nil
 		}
 		pi.it.Close() // stale: drop it
@@ -74,6 +71,21 @@ func (p *iterPool) put(it *pebble.Iterator, gen uint64) {
 	}
 	p.mu.Unlock()
 	it.Close()
+}
+
+// release is deferred by a point read: the iterator goes back to the pool
+// after a normal return, but is closed, never pooled, when the read is
+// panicking (a Pebble failure the index's guard turns into an error), and
+// the panic goes on to that guard.
+func (p *iterPool) release(it *pebble.Iterator, gen uint64) {
+	if r := recover(); r != nil {
+		func() {
+			defer func() { _ = recover() }() // closing a broken iterator may panic too
+			_ = it.Close()
+		}()
+		panic(r)
+	}
+	p.put(it, gen)
 }
 
 // bump starts a new generation (Apply, after its batch committed) and

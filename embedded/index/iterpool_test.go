@@ -65,3 +65,34 @@ func TestPooledIteratorsConcurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestReleaseAfterPanicDoesNotPool: an iterator whose read panicked (a
+// Pebble failure) is closed, not pooled, and the panic reaches the caller's
+// recover; a normal read pools its iterator.
+func TestReleaseAfterPanicDoesNotPool(t *testing.T) {
+	ix := openTest(t, t.TempDir())
+	defer ix.Close()
+	applyTxs(t, ix, []kv{{"a", "v"}})
+	var got any
+	func() {
+		defer func() { got = recover() }()
+		it, gen, err := ix.points.get(ix.db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ix.points.release(it, gen)
+		panic("pebble failed")
+	}()
+	if got != "pebble failed" {
+		t.Fatalf("recovered %v", got)
+	}
+	if n := len(ix.points.idle); n != 0 {
+		t.Fatalf("%d iterators pooled after a panicking read", n)
+	}
+	if _, err := ix.Get([]byte("a"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(ix.points.idle); n != 1 {
+		t.Fatalf("%d iterators pooled after a normal read, want 1", n)
+	}
+}

@@ -155,7 +155,7 @@ func (ix *Index) GetRevision(key []byte, rev int64, atTx uint64) (_ Version, err
 	if err != nil {
 		return Version{}, fmt.Errorf("index: new iterator: %w", err)
 	}
-	defer ix.points.put(it, gen)
+	defer ix.points.release(it, gen)
 	prefix := appendPrefix(make([]byte, 0, len(key)+16), key)
 	var buf []byte
 	c, found, err := latestAt(it, seekPrefix, prefix, atTx, &buf)
@@ -208,7 +208,7 @@ func (ix *Index) History(key []byte, offset uint64, limit int, desc bool, atTx u
 	if err != nil {
 		return nil, fmt.Errorf("index: new iterator: %w", err)
 	}
-	defer ix.points.put(it, gen)
+	defer ix.points.release(it, gen)
 	prefix := appendPrefix(make([]byte, 0, len(key)+16), key)
 	var buf []byte
 	c, found, err := latestAt(it, seekPrefix, prefix, atTx, &buf)

@@ -436,7 +436,12 @@ func (s *Store) flushRun() {
 		run.chunks = append(run.chunks, cur)
 	}
 	reqs := run.reqs
-	err := s.writeGroup(run.chunks, run.buf, run.startID, c.lastID)
+	// A failed fsync (syncer) may have broken the store since this run was
+	// built: then nothing more goes to the log.
+	err := s.brokenErr()
+	if err == nil {
+		err = s.writeGroup(run.chunks, run.buf, run.startID, c.lastID)
+	}
 	switch {
 	case err != nil:
 		span := 0 // bytes the run may have written into its first segment
