@@ -26,6 +26,9 @@
 #   SKIP_BUILD=1    reuse the attestdb/* images already built
 #   PODMAN_RUNTIME  OCI runtime (default: runc when installed; crun refuses
 #                   hybrid cgroup v1/v2 hosts)
+#   CHECK_SYSTEMD=1 also run `immudb service install|status|stop|start|uninstall`
+#                   in a bookworm container booted with systemd (--systemd=always,
+#                   --network none: the service's 0.0.0.0 stays in the container)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -59,7 +62,10 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 ok() { echo "ok   $*"; }
 
 cleanup() {
-	podman rm -f -t 5 "$NAME" >/dev/null 2>&1 || true
+	local c
+	for c in "$NAME" "$NAME-systemd" "$NAME-extract"; do
+		podman rm -f -v -t 5 "$c" >/dev/null 2>&1 || true
+	done
 	podman volume rm -f "$VOLUME" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -177,7 +183,7 @@ got=$(curl -s -H "Authorization: Bearer $(curl -s -X POST http://127.0.0.1:8080/
 ok "data persists across stop/start"
 
 # A new container on the same volume (an upgrade) sees the same data.
-podman rm -f -t 60 "$NAME" >/dev/null
+podman rm -f -v -t 60 "$NAME" >/dev/null
 podman run -d --name "$NAME" \
 	-p 127.0.0.1:3322:3322 -p 127.0.0.1:9497:9497 -p 127.0.0.1:8080:8080 \
 	-v "$VOLUME:/var/lib/immudb" localhost/attestdb/immudb >/dev/null
@@ -185,4 +191,58 @@ wait_ready
 out=$(client get greeting) || fail "immuclient get in a new container"
 [[ $out == *hello-from-container* ]] || fail "new container, get printed: $out"
 ok "a new container on the volume serves the same data"
+
+# --- systemd service (optional) ---------------------------------------------
+if [[ ${CHECK_SYSTEMD:-} == 1 ]]; then
+	sysimg=localhost/attestdb-systemd-test:bookworm
+	if [[ ${REBUILD_BASE:-} == 1 ]] || ! podman image exists "$sysimg"; then
+		sysroot="$WORK/systemd-root"
+		rm -rf "$sysroot"
+		cp -a "$rootfs" "$sysroot"
+		cp /etc/resolv.conf "$sysroot/etc/resolv.conf"
+		chroot "$sysroot" sh -c 'apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -q --no-install-recommends systemd systemd-sysv curl &&
+			apt-get clean && rm -rf /var/lib/apt/lists/*'
+		: >"$sysroot/etc/resolv.conf"
+		podman rmi -f "$sysimg" >/dev/null 2>&1 || true
+		tar -C "$sysroot" -c . | podman import --change 'CMD ["/sbin/init"]' - "$sysimg"
+	fi
+	podman create --name "$NAME-extract" localhost/attestdb/immudb >/dev/null
+	podman cp "$NAME-extract:/usr/sbin/immudb" "$WORK/immudb-static"
+	podman rm -v "$NAME-extract" >/dev/null
+	podman run -d --name "$NAME-systemd" --systemd=always --network none \
+		-v "$WORK/immudb-static:/opt/immudb:ro" "$sysimg" /sbin/init >/dev/null
+	sx() { podman exec "$NAME-systemd" "$@"; }
+	for _ in $(seq 30); do
+		state=$(sx systemctl is-system-running 2>/dev/null || true)
+		[[ $state == running || $state == degraded ]] && break
+		sleep 1
+	done
+	[[ $state == running || $state == degraded ]] || fail "systemd did not boot: $state"
+	sx install -m 0755 /opt/immudb /usr/local/bin/immudb
+	sx immudb service install --dry-run >/dev/null || fail "service install --dry-run"
+	sx immudb service install || fail "service install"
+	sysready() {
+		for _ in $(seq 30); do
+			[[ $(sx curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:9497/readyz) == 200 ]] && return 0
+			sleep 1
+		done
+		sx immudb service status >&2 || true
+		fail "service not ready in 30 s"
+	}
+	sysready
+	sx immudb service status >/dev/null || fail "service status"
+	[[ $(sx sh -c 'stat -c %U /proc/$(pidof immudb)') == immudb ]] || fail "service not running as immudb"
+	ok "systemd: service install, active, ready, runs as user immudb"
+	sx immudb service stop || fail "service stop"
+	[[ $(sx systemctl is-active immudb || true) == inactive ]] || fail "still active after stop"
+	sx immudb service start || fail "service start"
+	sysready
+	ok "systemd: service stop/start"
+	sx immudb service uninstall || fail "service uninstall"
+	sx test ! -e /etc/systemd/system/immudb.service || fail "unit left after uninstall"
+	sx test -d /var/lib/immudb/defaultdb || fail "uninstall removed the data"
+	sx test -f /etc/immudb/immudb.toml || fail "uninstall removed the config"
+	ok "systemd: service uninstall removes the unit, keeps data and config"
+fi
 echo "container-check: all checks passed"
