@@ -254,7 +254,10 @@ func writeECKey(t *testing.T, privPath, pubPath string) {
 // writes: it is TOML, every key is an immuclient flag, and audit-mode
 // accepts its values.
 func TestAuditServiceConfig(t *testing.T) {
-	spec := auditServiceSpec("/usr/local/bin/immuclient", AuditServiceConfigFile)
+	spec, err := auditServiceSpec("/usr/local/bin/immuclient", AuditServiceConfigFile, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := spec.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -288,5 +291,51 @@ func TestAuditServiceConfig(t *testing.T) {
 	if cfg.RootsDir != AuditServiceRootsDir || cfg.Interval != DefaultAuditInterval || cfg.Signature != "validate" ||
 		cfg.MonitoringAddr != fmt.Sprintf("%s:%d", DefaultAuditMonitoringHost, DefaultAuditMonitoringPort) {
 		t.Fatalf("settings from the service config: %+v", cfg)
+	}
+}
+
+// TestAuditServiceSpecSettings checks that settings given to install land
+// in the config it writes (still valid TOML) and that bad ones are refused.
+func TestAuditServiceSpecSettings(t *testing.T) {
+	tests := []struct {
+		name    string
+		set     map[string]string
+		want    map[string]any // config key -> value read back
+		roots   string
+		wantErr string
+	}{
+		{name: "defaults", want: map[string]any{"audit-username": "", "immudb-port": int64(3322)}, roots: AuditServiceRootsDir},
+		{name: "given", set: map[string]string{"audit-username": "au", "audit-password": `p"w\`, "immudb-port": "4000", "roots-filepath": "/srv/a/"},
+			want: map[string]any{"audit-username": "au", "audit-password": `p"w\`, "immudb-port": int64(4000), "roots-filepath": "/srv/a/"}, roots: "/srv/a"},
+		{name: "port not a number", set: map[string]string{"audit-monitoring-port": "x"}, wantErr: `--audit-monitoring-port "x" is not a number`},
+		{name: "control character", set: map[string]string{"audit-password": "a\nb"}, wantErr: "--audit-password holds a control character"},
+		{name: "relative roots", set: map[string]string{"roots-filepath": "r"}, wantErr: "the service needs an absolute path"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			spec, err := auditServiceSpec("/usr/local/bin/immuclient", AuditServiceConfigFile, tc.set)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := viper.New()
+			v.SetConfigType("toml")
+			if err := v.ReadConfig(strings.NewReader(spec.ConfigData)); err != nil {
+				t.Fatalf("config does not parse: %v\n%s", err, spec.ConfigData)
+			}
+			for k, w := range tc.want {
+				if got := v.Get(k); got != w {
+					t.Errorf("%s = %#v, want %#v", k, got, w)
+				}
+			}
+			if spec.Dirs[0].Path != tc.roots {
+				t.Errorf("roots dir %q, want %q", spec.Dirs[0].Path, tc.roots)
+			}
+		})
 	}
 }
