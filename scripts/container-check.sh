@@ -28,7 +28,13 @@
 #                   hybrid cgroup v1/v2 hosts)
 #   CHECK_SYSTEMD=1 also run `immudb service install|status|stop|start|uninstall`
 #                   in a bookworm container booted with systemd (--systemd=always,
-#                   --network none: the service's 0.0.0.0 stays in the container)
+#                   --network none: the service's 0.0.0.0 stays in the container),
+#                   then `immuclient audit-mode install|status|stop|start|uninstall`
+#                   auditing that server (metrics: result ok, tx > 0)
+#   SYSTEMD_ONLY=1  only the systemd part; reuses the attestdb/immudb and
+#                   attestdb/immuclient images when they exist (no build)
+#   IMMUCLIENT_BIN  static immuclient for the systemd part (default: the one
+#                   in attestdb/immuclient), e.g. from `make immuclient-static`
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -105,6 +111,10 @@ fi
 ok "base images: $(podman run --rm --pull=never docker.io/library/golang:1.26 go version)"
 
 # --- build -----------------------------------------------------------------
+if [[ ${SYSTEMD_ONLY:-} == 1 ]] && podman image exists localhost/attestdb/immudb &&
+	podman image exists localhost/attestdb/immuclient; then
+	SKIP_BUILD=1
+fi
 if [[ ${SKIP_BUILD:-} != 1 ]]; then
 	for img in immudb immuclient immuadmin; do
 		df=build/Dockerfile; [[ $img != immudb ]] && df=build/Dockerfile.$img
@@ -113,6 +123,130 @@ if [[ ${SKIP_BUILD:-} != 1 ]]; then
 			-f "$df" -t "attestdb/$img" . || fail "build $df"
 		ok "built attestdb/$img"
 	done
+fi
+
+# --- systemd service (optional) ---------------------------------------------
+systemd_check() {
+	sysimg=localhost/attestdb-systemd-test:bookworm
+	if [[ ${REBUILD_BASE:-} == 1 ]] || ! podman image exists "$sysimg"; then
+		sysroot="$WORK/systemd-root"
+		rm -rf "$sysroot"
+		cp -a "$rootfs" "$sysroot"
+		cp /etc/resolv.conf "$sysroot/etc/resolv.conf"
+		chroot "$sysroot" sh -c 'apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -q --no-install-recommends systemd systemd-sysv curl &&
+			apt-get clean && rm -rf /var/lib/apt/lists/*'
+		: >"$sysroot/etc/resolv.conf"
+		podman rmi -f "$sysimg" >/dev/null 2>&1 || true
+		tar -C "$sysroot" -c . | podman import --change 'CMD ["/sbin/init"]' - "$sysimg"
+	fi
+	podman create --name "$NAME-extract" localhost/attestdb/immudb >/dev/null
+	podman cp "$NAME-extract:/usr/sbin/immudb" "$WORK/immudb-static"
+	podman rm -v "$NAME-extract" >/dev/null
+	podman run -d --name "$NAME-systemd" --systemd=always --network none \
+		-v "$WORK/immudb-static:/opt/immudb:ro" "$sysimg" /sbin/init >/dev/null
+	sx() { podman exec "$NAME-systemd" "$@"; }
+	for _ in $(seq 30); do
+		state=$(sx systemctl is-system-running 2>/dev/null || true)
+		[[ $state == running || $state == degraded ]] && break
+		sleep 1
+	done
+	[[ $state == running || $state == degraded ]] || fail "systemd did not boot: $state"
+	sx install -m 0755 /opt/immudb /usr/local/bin/immudb
+	sx immudb service install --dry-run >/dev/null || fail "service install --dry-run"
+	sx immudb service install || fail "service install"
+	sysready() {
+		for _ in $(seq 30); do
+			[[ $(sx curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:9497/readyz) == 200 ]] && return 0
+			sleep 1
+		done
+		sx immudb service status >&2 || true
+		fail "service not ready in 30 s"
+	}
+	sysready
+	sx immudb service status >/dev/null || fail "service status"
+	[[ $(sx sh -c 'stat -c %U /proc/$(pidof immudb)') == immudb ]] || fail "service not running as immudb"
+	ok "systemd: service install, active, ready, runs as user immudb"
+	# immuclient audit-mode as a second service, auditing that server.
+	local clientbin=${IMMUCLIENT_BIN:-}
+	if [[ -z $clientbin ]]; then
+		clientbin=$WORK/immuclient-static
+		podman create --name "$NAME-extract" localhost/attestdb/immuclient >/dev/null
+		podman cp "$NAME-extract:/usr/local/bin/immuclient" "$clientbin"
+		podman rm -v "$NAME-extract" >/dev/null
+	fi
+	podman cp "$clientbin" "$NAME-systemd:/usr/local/bin/immuclient"
+	sx chmod 0755 /usr/local/bin/immuclient
+	plan=$(sx immuclient audit-mode install --dry-run) || fail "audit-mode install --dry-run"
+	for want in 'useradd' '/var/lib/immuclient' 'write /etc/immudb/immuclient.toml' \
+		'write /etc/systemd/system/immuclient.service' 'User=immuclient' \
+		'ExecStart=/usr/local/bin/immuclient audit-mode --config /etc/immudb/immuclient.toml' \
+		'systemctl enable immuclient.service'; do
+		[[ $plan == *"$want"* ]] || fail "audit-mode install --dry-run lacks '$want': $plan"
+	done
+	sx test ! -e /etc/systemd/system/immuclient.service || fail "--dry-run wrote the unit"
+	ok "systemd: audit-mode install --dry-run prints the plan, changes nothing"
+	# Settings given to install go into its config (a 2 s interval keeps
+	# the check short).
+	sx immuclient audit-mode install --audit-username immudb --audit-password immudb \
+		--audit-interval 2s || fail "audit-mode install"
+	sx grep -qx 'audit-username = "immudb"' /etc/immudb/immuclient.toml ||
+		fail "install did not write --audit-username into /etc/immudb/immuclient.toml"
+	[[ $(sx stat -c '%a %U:%G' /etc/immudb/immuclient.toml) == '640 root:immuclient' ]] ||
+		fail "config mode/owner: $(sx stat -c '%a %U:%G' /etc/immudb/immuclient.toml)"
+	sx immuclient audit-mode stop || fail "audit-mode stop"
+	[[ $(sx systemctl is-active immuclient || true) == inactive ]] || fail "auditor still active after stop"
+	sx immuclient --immudb-address 127.0.0.1 --immudb-port 3322 --username immudb --password immudb \
+		set audited-key audited-value >/dev/null || fail "immuclient set in the systemd container"
+	sx immuclient audit-mode start || fail "audit-mode start"
+	audited() { # waits for a round that proved a state with tx > 0
+		local m
+		for _ in $(seq 30); do
+			m=$(sx curl -s http://127.0.0.1:9477/metrics || true)
+			if grep -Eq '^immuclient_audit_result_per_server\{[^}]*\} 1$' <<<"$m" &&
+				grep -Eq '^immuclient_audit_curr_root_per_server\{[^}]*\} [1-9][0-9]*$' <<<"$m"; then
+				grep -E '^immuclient_audit_(result|prev_root|curr_root)_per_server' <<<"$m"
+				return 0
+			fi
+			sleep 1
+		done
+		grep '^immuclient_audit' <<<"$m" >&2 || true
+		sx journalctl -u immuclient --no-pager -n 30 >&2 || true
+		fail "auditor reported no successful audit in 30 s"
+	}
+	audited
+	out=$(sx immuclient audit-mode status) || fail "audit-mode status"
+	[[ $out == *'Active: active (running)'* ]] || fail "audit-mode status: $out"
+	[[ $(sx sh -c 'stat -c %U /proc/$(pidof immuclient)') == immuclient ]] || fail "auditor not running as immuclient"
+	ok "systemd: audit-mode install, status '$(grep -o 'Active: [a-z]* ([a-z]*)' <<<"$out")', runs as user immuclient, metrics say ok with tx > 0"
+	sx immuclient audit-mode stop || fail "audit-mode stop"
+	[[ $(sx systemctl is-active immuclient || true) == inactive ]] || fail "auditor still active after stop"
+	sx immuclient --immudb-address 127.0.0.1 --immudb-port 3322 --username immudb --password immudb \
+		set audited-key audited-value-2 >/dev/null || fail "second immuclient set"
+	sx immuclient audit-mode start || fail "audit-mode start"
+	audited
+	ok "systemd: audit-mode stop/start"
+	sx immuclient audit-mode uninstall || fail "audit-mode uninstall"
+	sx test ! -e /etc/systemd/system/immuclient.service || fail "auditor unit left after uninstall"
+	sx sh -c 'ls /var/lib/immuclient/.state-*' >/dev/null || fail "uninstall removed the trusted states"
+	sx test -f /etc/immudb/immuclient.toml || fail "uninstall removed the auditor config"
+	ok "systemd: audit-mode uninstall removes the unit, keeps trusted states and config"
+	sx immudb service stop || fail "service stop"
+	[[ $(sx systemctl is-active immudb || true) == inactive ]] || fail "still active after stop"
+	sx immudb service start || fail "service start"
+	sysready
+	ok "systemd: service stop/start"
+	sx immudb service uninstall || fail "service uninstall"
+	sx test ! -e /etc/systemd/system/immudb.service || fail "unit left after uninstall"
+	sx test -d /var/lib/immudb/defaultdb || fail "uninstall removed the data"
+	sx test -f /etc/immudb/immudb.toml || fail "uninstall removed the config"
+	ok "systemd: service uninstall removes the unit, keeps data and config"
+}
+
+if [[ ${SYSTEMD_ONLY:-} == 1 ]]; then
+	systemd_check
+	echo "container-check: systemd checks passed"
+	exit 0
 fi
 
 # --- run and check ---------------------------------------------------------
@@ -192,57 +326,5 @@ out=$(client get greeting) || fail "immuclient get in a new container"
 [[ $out == *hello-from-container* ]] || fail "new container, get printed: $out"
 ok "a new container on the volume serves the same data"
 
-# --- systemd service (optional) ---------------------------------------------
-if [[ ${CHECK_SYSTEMD:-} == 1 ]]; then
-	sysimg=localhost/attestdb-systemd-test:bookworm
-	if [[ ${REBUILD_BASE:-} == 1 ]] || ! podman image exists "$sysimg"; then
-		sysroot="$WORK/systemd-root"
-		rm -rf "$sysroot"
-		cp -a "$rootfs" "$sysroot"
-		cp /etc/resolv.conf "$sysroot/etc/resolv.conf"
-		chroot "$sysroot" sh -c 'apt-get update -q && DEBIAN_FRONTEND=noninteractive \
-			apt-get install -y -q --no-install-recommends systemd systemd-sysv curl &&
-			apt-get clean && rm -rf /var/lib/apt/lists/*'
-		: >"$sysroot/etc/resolv.conf"
-		podman rmi -f "$sysimg" >/dev/null 2>&1 || true
-		tar -C "$sysroot" -c . | podman import --change 'CMD ["/sbin/init"]' - "$sysimg"
-	fi
-	podman create --name "$NAME-extract" localhost/attestdb/immudb >/dev/null
-	podman cp "$NAME-extract:/usr/sbin/immudb" "$WORK/immudb-static"
-	podman rm -v "$NAME-extract" >/dev/null
-	podman run -d --name "$NAME-systemd" --systemd=always --network none \
-		-v "$WORK/immudb-static:/opt/immudb:ro" "$sysimg" /sbin/init >/dev/null
-	sx() { podman exec "$NAME-systemd" "$@"; }
-	for _ in $(seq 30); do
-		state=$(sx systemctl is-system-running 2>/dev/null || true)
-		[[ $state == running || $state == degraded ]] && break
-		sleep 1
-	done
-	[[ $state == running || $state == degraded ]] || fail "systemd did not boot: $state"
-	sx install -m 0755 /opt/immudb /usr/local/bin/immudb
-	sx immudb service install --dry-run >/dev/null || fail "service install --dry-run"
-	sx immudb service install || fail "service install"
-	sysready() {
-		for _ in $(seq 30); do
-			[[ $(sx curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:9497/readyz) == 200 ]] && return 0
-			sleep 1
-		done
-		sx immudb service status >&2 || true
-		fail "service not ready in 30 s"
-	}
-	sysready
-	sx immudb service status >/dev/null || fail "service status"
-	[[ $(sx sh -c 'stat -c %U /proc/$(pidof immudb)') == immudb ]] || fail "service not running as immudb"
-	ok "systemd: service install, active, ready, runs as user immudb"
-	sx immudb service stop || fail "service stop"
-	[[ $(sx systemctl is-active immudb || true) == inactive ]] || fail "still active after stop"
-	sx immudb service start || fail "service start"
-	sysready
-	ok "systemd: service stop/start"
-	sx immudb service uninstall || fail "service uninstall"
-	sx test ! -e /etc/systemd/system/immudb.service || fail "unit left after uninstall"
-	sx test -d /var/lib/immudb/defaultdb || fail "uninstall removed the data"
-	sx test -f /etc/immudb/immudb.toml || fail "uninstall removed the config"
-	ok "systemd: service uninstall removes the unit, keeps data and config"
-fi
+if [[ ${CHECK_SYSTEMD:-} == 1 ]]; then systemd_check; fi
 echo "container-check: all checks passed"
