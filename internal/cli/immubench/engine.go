@@ -7,7 +7,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
-	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -131,15 +130,11 @@ func runEngine(out io.Writer, c engineConfig) error {
 	}
 
 	if c.cpuProfile != "" {
-		pf, err := os.Create(c.cpuProfile)
+		stopProfile, err := startCPUProfile(c.cpuProfile)
 		if err != nil {
 			return err
 		}
-		if err := pprof.StartCPUProfile(pf); err != nil {
-			return err
-		}
-		defer pf.Close()
-		defer pprof.StopCPUProfile()
+		defer stopProfile()
 	}
 	lats := make([][]time.Duration, c.concurrency)
 	var total atomic.Uint64

@@ -51,6 +51,7 @@ type serverConfig struct {
 	keys        int
 	preloadTx   int
 	progress    time.Duration
+	cpuProfile  string
 }
 
 func newServerCommand() *cobra.Command {
@@ -90,6 +91,7 @@ func newServerCommand() *cobra.Command {
 	f.IntVar(&c.keys, "keys", 100_000, "entries preloaded for the read workloads")
 	f.IntVar(&c.preloadTx, "preload-batch", 1000, "entries per preload tx (a verified read proves its entry inside its whole tx, so this sets verifiedget's cost)")
 	f.DurationVar(&c.progress, "progress", time.Second, "interval of the progress lines (0: none)")
+	f.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of this client during the measured phase (the server's own profile: immudb --pprof)")
 	return cmd
 }
 
@@ -208,6 +210,13 @@ func runServer(ctx context.Context, out, errOut io.Writer, c serverConfig) error
 		return claimed.Add(1) - 1, time.Now().Before(deadline)
 	}
 
+	if c.cpuProfile != "" {
+		stopProfile, err := startCPUProfile(c.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stopProfile()
+	}
 	stopProgress := startProgress(out, rec, c.progress)
 	start := time.Now()
 	var wg sync.WaitGroup

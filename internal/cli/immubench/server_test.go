@@ -2,11 +2,13 @@ package immubench
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -131,6 +133,34 @@ func TestServerDurationAndProgress(t *testing.T) {
 	}
 	if m := summaryLine.FindStringSubmatch(lastLine(out)); m == nil || m[2] != "4" || m[7] != "0" {
 		t.Errorf("last line %q: want the summary with concurrency=4 errors=0", lastLine(out))
+	}
+}
+
+// TestServerCPUProfile checks that --cpuprofile leaves a profile that the
+// pprof tools can read (a gzipped profile with samples), and that an unwritable path fails the run.
+func TestServerCPUProfile(t *testing.T) {
+	port := startTestServer(t)
+	path := filepath.Join(t.TempDir(), "client.cpu")
+	out, errOut, err := runBench("server", "--port", strconv.Itoa(port), "--workload", "set",
+		"--concurrency", "2", "--n", "200", "--progress", "0", "--cpuprofile", path)
+	if err != nil {
+		t.Fatalf("run: %v\n%s\n%s", err, out, errOut)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("profile is not gzipped: %v", err)
+	}
+	if raw, err := io.ReadAll(zr); err != nil || len(raw) == 0 {
+		t.Errorf("profile body: %d bytes, err %v", len(raw), err)
+	}
+	_, _, err = runBench("server", "--port", strconv.Itoa(port), "--workload", "set",
+		"--concurrency", "1", "--n", "1", "--progress", "0", "--cpuprofile", filepath.Join(t.TempDir(), "no", "such", "dir", "p"))
+	if err == nil || !strings.Contains(err.Error(), "cpu profile") {
+		t.Errorf("unwritable profile path: err = %v, want a cpu profile error", err)
 	}
 }
 
