@@ -30,6 +30,10 @@ func TestClientIP(t *testing.T) {
 		{"loopback6 forwarded with port", tcp("[::1]:5000"), []string{"[2001:db8::2]:80"}, "2001:db8::2"},
 		{"loopback forwarded garbage", tcp("127.0.0.1:5000"), []string{"not-an-ip"}, "127.0.0.1"},
 		{"remote cannot forward", tcp("192.0.2.1:5000"), []string{"10.0.0.1"}, "192.0.2.1"},
+		// A dual-stack listener reports IPv4 peers as mapped IPv6 addresses.
+		{"mapped ipv4", &net.TCPAddr{IP: net.ParseIP("::ffff:192.0.2.4"), Port: 1}, nil, "192.0.2.4"},
+		{"mapped remote cannot forward", &net.TCPAddr{IP: net.ParseIP("::ffff:192.0.2.4"), Port: 1}, []string{"10.0.0.1"}, "192.0.2.4"},
+		{"mapped loopback forwarded", &net.TCPAddr{IP: net.ParseIP("::ffff:127.0.0.1"), Port: 1}, []string{"192.0.2.5"}, "192.0.2.5"},
 		{"pipe forwarded", strAddr("pipe"), []string{"192.0.2.3"}, "192.0.2.3"},
 		{"pipe alone", strAddr("pipe"), nil, "pipe"},
 	} {
