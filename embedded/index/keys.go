@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/bits"
+	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
 )
@@ -28,18 +29,30 @@ var watermarkKey = []byte{nsMeta, 'w'}
 // terminator): the Pebble "prefix" shared by all versions of key.
 func appendPrefix(dst, key []byte) []byte {
 	dst = append(dst, nsVersion)
-	for {
-		i := bytes.IndexByte(key, 0)
-		if i < 0 {
-			dst = append(dst, key...)
-			break
-		}
-		dst = append(dst, key[:i+1]...)
-		dst = append(dst, escByte)
-		key = key[i+1:]
+	zeros := bytes.Count(key, zeroByte)
+	if zeros == 0 {
+		dst = append(dst, key...)
+		return append(dst, 0x00, termByte)
 	}
-	return append(dst, 0x00, termByte)
+	// Binary keys (big-endian numbers, hashes) can hold many zeros: one
+	// pass over a buffer grown once beats an append per zero.
+	n := len(dst)
+	dst = slices.Grow(dst, len(key)+zeros+2)[:n+len(key)+zeros+2]
+	w := dst[n:]
+	i := 0
+	for _, c := range key {
+		w[i] = c
+		i++
+		if c == 0 {
+			w[i] = escByte
+			i++
+		}
+	}
+	w[i], w[i+1] = 0x00, termByte
+	return dst
 }
+
+var zeroByte = []byte{0}
 
 // appendAfter appends a key that sorts after every version of key and
 // before every greater user key (the encoded prefix with its terminator
@@ -151,21 +164,38 @@ func hasZeroByte(b []byte) bool {
 	return false
 }
 
-// splitKeyScan finds the first terminator from the start.
+// splitKeyScan finds the first terminator from the start, eight bytes at a
+// time: keys whose user key holds 0x00 bytes (binary keys) take this path
+// for every key Pebble writes, and a byte search per zero showed as 12% of
+// the CPU of a batch load of zero-padded keys.
+//
+// Windows of 8 bytes advance by 7, so every adjacent pair of bytes lies
+// inside one window; in a window, the pairs 0x00 0x01 are the bytes equal to
+// 0x01 whose predecessor is 0x00, found with exact per-byte masks.
 func splitKeyScan(k []byte) int {
-	for i := 0; ; {
-		j := bytes.IndexByte(k[i:], 0)
-		if j < 0 {
-			return len(k)
-		}
-		i += j + 1
-		if i >= len(k) {
-			return len(k)
-		}
-		if k[i] == termByte {
-			return i + 1
+	j := 0
+	for ; j+8 <= len(k); j += 7 {
+		x := binary.LittleEndian.Uint64(k[j:])
+		if m := (zeroBytes(x) << 8) & zeroBytes(x^0x0101010101010101); m != 0 {
+			// m marks the 0x01 byte of the first pair (little-endian: the
+			// lowest marked byte comes first in k).
+			return j + bits.TrailingZeros64(m)/8 + 1
 		}
 	}
+	for ; j+1 < len(k); j++ {
+		if k[j] == 0 && k[j+1] == termByte {
+			return j + 2
+		}
+	}
+	return len(k)
+}
+
+// zeroBytes has the high bit of each byte of x that is 0x00 set, and no
+// other bit: exact, unlike the borrow trick of hasZeroByte, because the
+// low seven bits are summed without carries between bytes.
+func zeroBytes(x uint64) uint64 {
+	const low7 = 0x7F7F7F7F7F7F7F7F
+	return ^((x&low7 + low7) | x | low7)
 }
 
 // immediateSuccessor appends the smallest prefix key greater than the

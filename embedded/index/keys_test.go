@@ -143,8 +143,8 @@ func TestSplitKeyFastPath(t *testing.T) {
 		}
 		prefix := appendPrefix(nil, user)
 		for _, k := range [][]byte{appendRev(append([]byte(nil), prefix...), rev), prefix, appendAfter(nil, user), appendUserPrefix(nil, user)} {
-			if got, want := splitKey(k), splitKeyScan(k); got != want {
-				t.Fatalf("split of %x: fast path %d, scan %d", k, got, want)
+			if got, want := splitKey(k), splitKeyRef(k); got != want {
+				t.Fatalf("split of %x: fast path %d, want %d", k, got, want)
 			}
 		}
 	}
@@ -294,16 +294,69 @@ func TestKeyFilter(t *testing.T) {
 	}
 }
 
-// FuzzSplitKey: the fast paths of splitKey answer exactly like the scan
-// for the first terminator, on any bytes.
+// splitKeyRef is the first-terminator rule written plainly, byte by byte:
+// the reference the word-at-a-time scan and the fast paths must match.
+func splitKeyRef(k []byte) int {
+	for i := 0; i+1 < len(k); i++ {
+		if k[i] == 0 && k[i+1] == termByte {
+			return i + 2
+		}
+	}
+	return len(k)
+}
+
+// FuzzSplitKey: the fast paths of splitKey and the word-at-a-time scan
+// answer exactly like the byte-by-byte rule for the first terminator, on
+// any bytes.
 func FuzzSplitKey(f *testing.F) {
 	f.Add([]byte{1, 'a', 0, 1, 0xfe, 0xfe})
 	f.Add([]byte{0, 1, 0, 1})
 	f.Add([]byte{1, 0, 1, 0, 1, 0xfe, 1})
 	f.Add([]byte{1, 'a', 0, 0xff, 0, 1, 0xfb, 0, 1, 0xfe, 0x54})
 	f.Fuzz(func(t *testing.T, k []byte) {
-		if got, want := splitKey(k), splitKeyScan(k); got != want {
-			t.Fatalf("splitKey(%x) = %d, the scan says %d", k, got, want)
+		want := splitKeyRef(k)
+		if got := splitKey(k); got != want {
+			t.Fatalf("splitKey(%x) = %d, want %d", k, got, want)
+		}
+		if got := splitKeyScan(k); got != want {
+			t.Fatalf("splitKeyScan(%x) = %d, want %d", k, got, want)
 		}
 	})
+}
+
+// TestSplitKeyScanWindows puts one terminator at every offset of keys of
+// every length up to 40, over backgrounds of 0x00, 0x01, 0xFF and near-miss
+// bytes, so every window position and the tail loop are exercised.
+func TestSplitKeyScanWindows(t *testing.T) {
+	for _, bg := range []byte{0x00, 0x01, 0xFF, 0x80, 0x7F, 'a'} {
+		for n := 0; n <= 40; n++ {
+			for at := -1; at+1 < n; at++ {
+				k := bytes.Repeat([]byte{bg}, n)
+				if at >= 0 {
+					k[at], k[at+1] = 0x00, termByte
+				}
+				if got, want := splitKeyScan(k), splitKeyRef(k); got != want {
+					t.Fatalf("splitKeyScan(%x) = %d, want %d", k, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestAppendPrefixEscapes: the encoding of keys with and without zeros
+// matches the escaping rule written plainly, and appends after dst.
+func TestAppendPrefixEscapes(t *testing.T) {
+	for _, key := range [][]byte{{0}, {0, 0, 0}, []byte("abc"), {'a', 0, 'b', 0}, {0xff, 0, 1, 0}, bytes.Repeat([]byte{0}, 40)} {
+		want := []byte{'x', nsVersion}
+		for _, c := range key {
+			want = append(want, c)
+			if c == 0 {
+				want = append(want, escByte)
+			}
+		}
+		want = append(want, 0, termByte)
+		if got := appendPrefix([]byte{'x'}, key); !bytes.Equal(got, want) {
+			t.Errorf("appendPrefix(%x) = %x, want %x", key, got, want)
+		}
+	}
 }
