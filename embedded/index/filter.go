@@ -22,8 +22,12 @@ import (
 // (it is rebuilt by a scan when its saved copy does not match the data).
 //
 // It is a list of blocked bloom filters (one 64-byte block per key, 6
-// bits), each sized for twice the keys of the previous one, so it grows
-// without rehashing. Only the applier writes it; Apply holds applyMu.
+// bits), each sized for four times the keys of the previous one, so it
+// grows without rehashing. A question for a new key costs a cache miss per
+// large segment and each segment adds its false positives, so the growth
+// factor trades memory (at most 4× the keys' bits) for fewer segments: 5
+// instead of 8 at 10M keys, false positives 2.2% instead of 3.8%
+// (BenchmarkFilterMiss). Only the applier writes it; Apply holds applyMu.
 type keyFilter struct {
 	segs []*filterSeg
 }
@@ -38,6 +42,7 @@ const (
 	filterBitsPerKey = 12
 	filterProbes     = 6
 	filterFirstCap   = 1 << 16
+	filterGrowth     = 4
 )
 
 func keyHash(key []byte) uint64 { return xxhash.Sum64(key) }
@@ -49,10 +54,10 @@ func newFilterSeg(capKeys uint64) *filterSeg {
 
 // block and probes of h: the block is picked from the high bits, the bit
 // positions from a second 32-bit hash stepped by double hashing.
-func (s *filterSeg) block(h uint64) []uint64 {
+func (s *filterSeg) block(h uint64) *[8]uint64 {
 	nb := uint64(len(s.words) / 8)
 	b, _ := bits.Mul64(h, nb)
-	return s.words[b*8 : b*8+8]
+	return (*[8]uint64)(s.words[b*8 : b*8+8])
 }
 
 // probes derives the bit-position hash from h (the block used the high bits).
@@ -66,7 +71,7 @@ func (s *filterSeg) add(h uint64) {
 	a, d := probes(h)
 	for i := 0; i < filterProbes; i++ {
 		p := a & 511
-		blk[p>>6] |= 1 << (p & 63)
+		blk[p>>6&7] |= 1 << (p & 63)
 		a += d
 	}
 	s.n++
@@ -75,21 +80,22 @@ func (s *filterSeg) add(h uint64) {
 func (s *filterSeg) has(h uint64) bool {
 	blk := s.block(h)
 	a, d := probes(h)
+	// No early exit: the bits share one cache line, and branches on them
+	// would be mispredicted half the time.
+	all := uint64(1)
 	for i := 0; i < filterProbes; i++ {
 		p := a & 511
-		if blk[p>>6]&(1<<(p&63)) == 0 {
-			return false
-		}
+		all &= blk[p>>6&7] >> (p & 63)
 		a += d
 	}
-	return true
+	return all&1 != 0
 }
 
 func (f *keyFilter) add(h uint64) {
 	if len(f.segs) == 0 || f.segs[len(f.segs)-1].n >= f.segs[len(f.segs)-1].cap {
 		c := uint64(filterFirstCap)
 		if len(f.segs) > 0 {
-			c = f.segs[len(f.segs)-1].cap * 2
+			c = f.segs[len(f.segs)-1].cap * filterGrowth
 		}
 		f.segs = append(f.segs, newFilterSeg(c))
 	}

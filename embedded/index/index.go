@@ -85,6 +85,7 @@ type Index struct {
 	points iterPool // idle iterators for point reads (iterpool.go)
 	encBuf []byte
 	order  []int32
+	unseen []bool // per batch entry: the key filter has never seen its key
 	wmBuf  [8]byte
 }
 

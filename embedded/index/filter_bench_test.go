@@ -1,0 +1,30 @@
+package index
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// BenchmarkFilterMiss asks a key filter of 10M keys about keys it never
+// saw (the common question of a load of new keys): the cost is cache
+// misses, one per segment.
+func BenchmarkFilterMiss(b *testing.B) {
+	f := &keyFilter{}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 10_000_000; i++ {
+		f.add(rng.Uint64())
+	}
+	qs := make([]uint64, 1<<16)
+	for i := range qs {
+		qs[i] = rng.Uint64()
+	}
+	b.ResetTimer()
+	hits := 0
+	for i := 0; i < b.N; i++ {
+		if f.mayContain(qs[i&(len(qs)-1)]) {
+			hits++
+		}
+	}
+	b.ReportMetric(float64(hits)/float64(b.N), "fp-rate")
+	b.ReportMetric(float64(len(f.segs)), "segments")
+}
