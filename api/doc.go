@@ -10,6 +10,8 @@
 //     (OpenSession / KeepAlive / CloseSession with string fields) that REST v2
 //     and the document SDKs use.
 //   - api/openapi: the generated OpenAPI v2 documents, embedded for serving.
+//   - api/codec: the gRPC codec (same wire bytes as grpc's protobuf codec)
+//     that uses the generated VT methods; the server and client opt in to it.
 //   - api/gateway: a grpc-gateway v2 ServeMux that behaves like immudb's
 //     grpc-gateway v1 one (proto field names, defaults omitted, v1 error
 //     bodies, sessionid and Authorization forwarded), both services registered.
@@ -36,7 +38,8 @@
 //
 // # Regenerating
 //
-// The generated *.pb.go, *_grpc.pb.go, *.pb.gw.go and api/openapi/*.json are
+// The generated *.pb.go, *_grpc.pb.go, *_vtproto.pb.go, *.pb.gw.go and
+// api/openapi/*.json are
 // committed. After editing a .proto or http.yaml, run
 //
 //	make proto
@@ -48,6 +51,13 @@
 //   - protoc-gen-go v1.36.12 (google.golang.org/protobuf, as in go.mod)
 //   - protoc-gen-go-grpc v1.6.2 (code for grpc v1.64+; go.mod has v1.85)
 //   - protoc-gen-grpc-gateway and protoc-gen-openapiv2 v2.33.0 (as in go.mod)
+//   - protoc-gen-go-vtproto v0.6.1-0.20240319094008-0393e58bdf10
+//     (github.com/planetscale/vtprotobuf, the version grpc v1.85 already
+//     requires, so go.mod selects it; its generated code calls that module's
+//     protohelpers). Features marshal+unmarshal+size only: the
+//     *_vtproto.pb.go files add MarshalVT/UnmarshalVT/SizeVT, which api/codec
+//     uses on the gRPC path. This version, not v0.6.0, because v0.6.0 drops
+//     a oneof holding a nil message that proto.Marshal writes as empty.
 //
 // Running it twice gives no diff. CI does not regenerate (it would need
 // protoc); review generated diffs with the .proto change that caused them.
