@@ -217,8 +217,10 @@ func (s *Store) indexRange(ix *index.Index, from, to uint64) error {
 }
 
 // maxIndexBatchEntries bounds the entries of one index batch (a batch may
-// end before the requested last tx; the caller loops on IndexedUpTo).
-const maxIndexBatchEntries = 64 << 10
+// end before the requested last tx; the caller loops on IndexedUpTo). The
+// batch's table of keys stays small enough for the CPU caches: with 64Ki
+// entries its lookups were 7–8% of a batch load's CPU, with 16Ki 5.5–6%.
+const maxIndexBatchEntries = 16 << 10
 
 // IndexedUpTo is the last tx whose entries are in the key index.
 func (s *Store) IndexedUpTo() uint64 {
