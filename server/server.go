@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	"github.com/attestdb/attestdb/api/authorization"
+	"github.com/attestdb/attestdb/api/codec"
 	"github.com/attestdb/attestdb/api/schema"
 	"github.com/attestdb/attestdb/database"
 	"github.com/attestdb/attestdb/proof"
@@ -181,6 +182,9 @@ func (s *Server) newGRPC() (*grpc.Server, error) {
 		// Fewer WINDOW_UPDATE frames for large answers (scans, history).
 		grpc.InitialWindowSize(1 << 20),
 		grpc.InitialConnWindowSize(8 << 20),
+		// Generated marshalling, same bytes (api/codec); for every connection
+		// of this server only, not registered globally.
+		grpc.ForceServerCodecV2(codec.Codec{}),
 	}
 	if s.opts.TLSCertFile != "" {
 		tc, err := s.tlsConfig()
