@@ -2,7 +2,9 @@ package codec
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"google.golang.org/grpc/encoding"
@@ -279,5 +281,43 @@ func TestNotRegistered(t *testing.T) {
 	}
 	if (Codec{}).Name() != "proto" {
 		t.Fatal("name")
+	}
+}
+
+// Calls from many goroutines share the lazily built scanner tables (run
+// with -race). TxList and ZEntries appear in no other test, so their tables
+// are built here, concurrently.
+func TestConcurrentUse(t *testing.T) {
+	msgs := []proto.Message{
+		&schema.TxList{Txs: []*schema.Tx{verifiableTx().Tx}},
+		&schema.ZEntries{Entries: []*schema.ZEntry{{Set: []byte("s"), Key: []byte("k"), Entry: entries(1).Entries[0], Score: 1}}},
+		&schema.User{Createdby: "u"},
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8*len(msgs))
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m := msgs[g%len(msgs)]
+			bs, err := Codec{}.Marshal(m)
+			if err != nil {
+				errs <- err
+				return
+			}
+			got := newOf(m)
+			if err := (Codec{}).Unmarshal(bs, got); err != nil {
+				errs <- err
+				return
+			}
+			if !proto.Equal(got, m) {
+				errs <- fmt.Errorf("%T: got %v", m, got)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }
