@@ -13,11 +13,13 @@ import (
 )
 
 // Main runs the immudb program with args (without the program name) and
-// returns the exit code. run starts the server; nil means RunServer.
+// returns the exit code. run starts the server; nil means RunServer. It
+// also sets the server's garbage-collector target unless GOGC is set (gc.go).
 func Main(args []string, stdout, stderr io.Writer, run RunFunc) int {
 	if run == nil {
 		run = RunServer
 	}
+	tuneGC()
 	cmd := NewCommand(stdout, stderr, run)
 	cmd.SetArgs(args)
 	if err := cmd.Execute(); err != nil {
