@@ -48,9 +48,17 @@ const (
 func keyHash(key []byte) uint64 { return xxhash.Sum64(key) }
 
 func newFilterSeg(capKeys uint64) *filterSeg {
-	blocks := (capKeys*filterBitsPerKey + 511) / 512
-	return &filterSeg{words: make([]uint64, blocks*8), cap: capKeys}
+	return &filterSeg{words: make([]uint64, segWords(capKeys)), cap: capKeys}
 }
+
+// segWords is the size in words of a segment sized for capKeys keys.
+func segWords(capKeys uint64) uint64 {
+	return (capKeys*filterBitsPerKey + 511) / 512 * 8
+}
+
+// maxSegCap bounds a saved segment's capacity (far above any real index;
+// it keeps segWords and the growth of the next segment from overflowing).
+const maxSegCap = 1 << 40
 
 // block and probes of h: the block is picked from the high bits, the bit
 // positions from a second 32-bit hash stepped by double hashing.
@@ -176,6 +184,12 @@ func unmarshalFilter(b []byte) (*keyFilter, uint64, error) {
 		body = body[24:]
 		if nw == 0 || nw%8 != 0 || nw > uint64(len(body))/8 {
 			return nil, 0, fmt.Errorf("%w: segment of %d words", errBadFilter, nw)
+		}
+		// A capacity that does not match the size (0 made the next
+		// segment empty, and add panicked on it) means a file we did not
+		// write: rebuild instead.
+		if s.cap == 0 || s.cap > maxSegCap || nw != segWords(s.cap) {
+			return nil, 0, fmt.Errorf("%w: segment of %d words for %d keys", errBadFilter, nw, s.cap)
 		}
 		s.words = make([]uint64, nw)
 		for j := range s.words {
