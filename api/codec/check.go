@@ -44,6 +44,10 @@ type table struct {
 	// strings: a checked string field is reachable from this type, so
 	// marshalled output must be scanned too.
 	strings bool
+	// mapMsgValue: a map entry with a message value. proto.Unmarshal merges
+	// a value that appears twice in one entry, UnmarshalVT keeps the last:
+	// such entries are refused.
+	mapMsgValue bool
 }
 
 var tables sync.Map // protoreflect.MessageDescriptor -> *table
@@ -127,6 +131,7 @@ func build(md protoreflect.MessageDescriptor, built map[protoreflect.MessageDesc
 		}
 		t.fields[fd.Number()] = f
 	}
+	t.mapMsgValue = md.IsMapEntry() && len(t.fields) > 2 && t.fields[2].kind == kindMessage
 	return t
 }
 
@@ -146,6 +151,7 @@ func (t *table) valid(b []byte, depth int) bool {
 	if depth > maxDepth {
 		return false
 	}
+	values := 0 // map entries: occurrences of the value
 	for len(b) > 0 {
 		var (
 			tag uint64
@@ -180,6 +186,11 @@ func (t *table) valid(b []byte, depth int) bool {
 		}
 		if n = f.value(typ, b, depth); n < 0 {
 			return false
+		}
+		if t.mapMsgValue && num == 2 {
+			if values++; values > 1 {
+				return false
+			}
 		}
 		b = b[n:]
 	}
