@@ -10,6 +10,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/attestdb/attestdb/api/codec"
 )
 
 // DialInProcess connects to this server without a socket: the REST gateway
@@ -27,7 +29,9 @@ func (s *Server) DialInProcess() (*grpc.ClientConn, error) {
 	return grpc.NewClient("passthrough:///in-process",
 		grpc.WithContextDialer(lis.dial),
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(s.opts.MaxRecvMsgSize), grpc.MaxCallSendMsgSize(s.opts.MaxRecvMsgSize)),
+		// The gateway's calls marshal with api/codec too, as our client's do.
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(s.opts.MaxRecvMsgSize), grpc.MaxCallSendMsgSize(s.opts.MaxRecvMsgSize),
+			grpc.ForceCodecV2(codec.Codec{})),
 	)
 }
 
