@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/attestdb/attestdb/proof"
 )
@@ -151,4 +152,58 @@ func TestIndexTxsAroundBatchLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("rebuilt")
+}
+
+// TestWaitForIndexedAcrossBigTxs: readers waiting for each tx (the sinceTx
+// of the API) while big and tiny txs are committed and indexed in batches
+// that end at the entry limit: once the wait returns, the tx's first and
+// last keys are readable with its tx id, never a partial tx.
+func TestWaitForIndexedAcrossBigTxs(t *testing.T) {
+	o := DefaultOptions()
+	o.FileSize = 4 << 20
+	o.MaxTxEntries = 40000
+	s := openTest(t, t.TempDir(), &o)
+	defer s.Close()
+	ctx := context.Background()
+	sizes := []int{1, 20000, 3, maxIndexBatchEntries, 1, maxIndexBatchEntries + 1, 2, 9000, 9000, 1, 25000}
+	type txKeys struct {
+		id          uint64
+		first, last string
+	}
+	done := make(chan txKeys, len(sizes))
+	errc := make(chan error, 1)
+	go func() {
+		defer close(done)
+		for i, n := range sizes {
+			req := TxRequest{Entries: make([]Entry, n)}
+			for j := range req.Entries {
+				req.Entries[j] = Entry{Key: fmt.Appendf(nil, "tx%02d-%06d", i, j), Value: []byte("v")}
+			}
+			h, err := s.Commit(ctx, req)
+			if err != nil {
+				errc <- err
+				return
+			}
+			done <- txKeys{h.ID, fmt.Sprintf("tx%02d-%06d", i, 0), fmt.Sprintf("tx%02d-%06d", i, n-1)}
+		}
+	}()
+	for tk := range done {
+		wctx, cancel := context.WithTimeout(ctx, time.Minute)
+		err := s.WaitForIndexedUpTo(wctx, tk.id)
+		cancel()
+		if err != nil {
+			t.Fatalf("wait for tx %d: %v", tk.id, err)
+		}
+		for _, k := range []string{tk.first, tk.last} {
+			kv, err := s.Get([]byte(k), 0)
+			if err != nil || kv.TxID != tk.id || kv.Revision != 1 {
+				t.Fatalf("after waiting for tx %d: Get(%s) = %+v, %v", tk.id, k, kv, err)
+			}
+		}
+	}
+	select {
+	case err := <-errc:
+		t.Fatal(err)
+	default:
+	}
 }
