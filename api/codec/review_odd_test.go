@@ -196,3 +196,19 @@ func TestHugeRepeated(t *testing.T) {
 		agreeOnUnmarshal(t, fmt.Sprintf("%T", m), m, std)
 	}
 }
+
+// Unknown groups nested around the standard decoder's recursion limit,
+// at the top level and inside a submessage: same acceptance.
+func TestDeepUnknownGroups(t *testing.T) {
+	for _, depth := range []int{1, 100, 9999, 10000, 10001, 20000} {
+		var b []byte
+		for i := 0; i < depth; i++ {
+			b = protowire.AppendTag(b, 100, protowire.StartGroupType)
+		}
+		for i := 0; i < depth; i++ {
+			b = protowire.AppendTag(b, 100, protowire.EndGroupType)
+		}
+		agreeOnUnmarshal(t, fmt.Sprintf("groups %d deep", depth), &schema.Entry{}, b)
+		agreeOnUnmarshal(t, fmt.Sprintf("groups %d deep in a submessage", depth), &schema.Entry{}, lenField(4, b))
+	}
+}
