@@ -295,3 +295,35 @@ func TestFilterFileBadSegmentCap(t *testing.T) {
 		ix.Close()
 	}
 }
+
+// TestFilterCloseDuringRebuild: Close while the background rebuild scans
+// (or right after it) saves no half-built filter; each reopen rebuilds or
+// loads a filter that holds every key, over several cycles.
+func TestFilterCloseDuringRebuild(t *testing.T) {
+	dir := t.TempDir()
+	ix := openTest(t, dir)
+	a := &filterApplier{t: t, m: newModel(), r: rand.New(rand.NewPCG(8, 9))}
+	for i := 0; i < 40; i++ {
+		a.batch(ix, 2, 400) // ~16k keys: the scan checks for Close every 4096
+	}
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for cycle := 0; cycle < 4; cycle++ {
+		if err := removeFilterFile(dir); err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+		ix = openTest(t, dir)
+		a.batch(ix, 2, 50) // while the scan runs, or just after
+		if err := ix.Close(); err != nil {
+			t.Fatal(err)
+		}
+		ix = openTest(t, dir)
+		<-ix.buildDone
+		a.batch(ix, 3, 50)
+		a.checkLatest(ix, fmt.Sprintf("cycle %d", cycle))
+		if err := ix.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
