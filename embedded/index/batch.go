@@ -32,7 +32,7 @@ type entry struct {
 type batchState struct {
 	arena   []byte
 	entries []entry
-	heads   map[uint64]int32 // key hash -> latest entry with that hash
+	heads   headTable // key hash -> latest entry with that hash
 	firstTx uint64
 	lastTx  uint64
 	ntx     int
@@ -41,12 +41,12 @@ type batchState struct {
 func (s *batchState) reset() {
 	s.arena = s.arena[:0]
 	s.entries = s.entries[:0]
-	clear(s.heads)
+	s.heads.reset()
 	s.firstTx, s.lastTx, s.ntx = 0, 0, 0
 }
 
 var batchPool = sync.Pool{New: func() any {
-	return &batchState{heads: make(map[uint64]int32)}
+	return &batchState{}
 }}
 
 // NewBatch returns an empty batch for this index.
@@ -100,10 +100,8 @@ func (b *Batch) Add(key []byte, payload []byte) {
 	}
 	h := keyHash(key)
 	prev := int32(-1)
-	head, ok := s.heads[h]
-	if !ok {
-		head = -1
-	}
+	slot := s.heads.find(h, s.entries)
+	head := s.heads.slots[slot] - 1
 	for j := head; j >= 0; j = s.entries[j].hnext {
 		e := &s.entries[j]
 		if string(s.arena[e.keyOff:e.keyEnd]) == string(key) {
@@ -118,7 +116,7 @@ func (b *Batch) Add(key []byte, payload []byte) {
 	off := len(s.arena)
 	s.arena = append(s.arena, key...)
 	s.arena = append(s.arena, payload...)
-	s.heads[h] = int32(len(s.entries))
+	s.heads.set(slot, int32(len(s.entries)))
 	s.entries = append(s.entries, entry{
 		keyOff: off, keyEnd: off + len(key), payEnd: len(s.arena),
 		tx: s.lastTx, hash: h, prev: prev, hnext: head,
