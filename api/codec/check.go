@@ -48,6 +48,10 @@ type table struct {
 	// a value that appears twice in one entry, UnmarshalVT keeps the last:
 	// such entries are refused.
 	mapMsgValue bool
+	// negZero: a singular float or double field without presence is
+	// reachable. proto.Marshal writes -0.0 in it (only +0 is the default),
+	// the generated code tests `!= 0` and drops it.
+	negZero bool
 }
 
 var tables sync.Map // protoreflect.MessageDescriptor -> *table
@@ -70,6 +74,17 @@ func tableOf(md protoreflect.MessageDescriptor) *table {
 			for _, f := range bt.fields {
 				if f.kind == kindMessage && f.sub.strings {
 					bt.strings, changed = true, true
+					break
+				}
+			}
+		}
+		for _, bt := range built {
+			if bt.negZero {
+				continue
+			}
+			for _, f := range bt.fields {
+				if f.kind == kindMessage && f.sub.negZero {
+					bt.negZero, changed = true, true
 					break
 				}
 			}
@@ -125,6 +140,9 @@ func build(md protoreflect.MessageDescriptor, built map[protoreflect.MessageDesc
 			f.sub = build(fd.Message(), built)
 		default:
 			f.kind = kindOther
+		}
+		if (fd.Kind() == protoreflect.FloatKind || fd.Kind() == protoreflect.DoubleKind) && !fd.IsList() && !fd.HasPresence() {
+			t.negZero = true
 		}
 		if f.kind == kindBytes || f.kind == kindString || f.kind == kindMessage {
 			f.packed = false

@@ -81,6 +81,10 @@ func marshalVT(m vtMessage, b []byte) error {
 	if t.strings && !t.valid(b, 0) {
 		return fmt.Errorf("codec: %T: output refused by the wire check", m)
 	}
+	if t.negZero && proto.Size(m) != len(b) {
+		// A -0.0 the generated code dropped (see table.negZero).
+		return fmt.Errorf("codec: %T: size differs from proto.Size", m)
+	}
 	return nil
 }
 
