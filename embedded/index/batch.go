@@ -101,7 +101,7 @@ func (b *Batch) Add(key []byte, payload []byte) {
 	h := keyHash(key)
 	prev := int32(-1)
 	slot := s.heads.find(h, s.entries)
-	head := s.heads.slots[slot] - 1
+	head := s.heads.head(slot)
 	for j := head; j >= 0; j = s.entries[j].hnext {
 		e := &s.entries[j]
 		if string(s.arena[e.keyOff:e.keyEnd]) == string(key) {
@@ -198,16 +198,16 @@ func (ix *Index) applyEntries(s *batchState) error {
 	// filter was 16% of a batch load's CPU). A key's repeats in the batch
 	// are found through prev; an add only turns other keys' answers into
 	// "maybe", which costs a lookup, never a wrong revision.
+	// Until the filter holds every key (a rebuild may still run), every
+	// answer is "maybe".
 	unseen := ix.unseen[:0]
-	if ix.filterReady {
-		for i := range s.entries {
-			e := &s.entries[i]
-			u := e.prev < 0 && !ix.filter.mayContain(e.hash)
-			if u {
-				ix.filter.add(e.hash)
-			}
-			unseen = append(unseen, u)
+	for i := range s.entries {
+		e := &s.entries[i]
+		u := ix.filterReady && e.prev < 0 && !ix.filter.mayContain(e.hash)
+		if u {
+			ix.filter.add(e.hash)
 		}
+		unseen = append(unseen, u)
 	}
 	ix.unseen = unseen
 	// Pass 1: revisions and encoded keys (into ix.encBuf).
@@ -219,7 +219,7 @@ func (ix *Index) applyEntries(s *batchState) error {
 		switch {
 		case e.prev >= 0:
 			e.rev = s.entries[e.prev].rev + 1
-		case ix.filterReady && unseen[i]:
+		case unseen[i]:
 			e.rev = 1 // never seen (and now in the filter): no lookup needed
 		case ix.revCache.lookup(e.hash, s.arena[e.keyOff:e.keyEnd], &e.rev):
 			e.rev++ // an update of a recently written key

@@ -30,6 +30,9 @@ func (t *headTable) find(h uint64, entries []entry) int {
 	}
 }
 
+// head is the newest entry in slot (from find), or -1.
+func (t *headTable) head(slot int) int32 { return t.slots[slot] - 1 }
+
 // set makes entry e the newest of its hash in slot (from find).
 func (t *headTable) set(slot int, e int32) {
 	if t.slots[slot] == 0 {

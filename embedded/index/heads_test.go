@@ -12,7 +12,7 @@ func TestHeadTable(t *testing.T) {
 	want := map[uint64]int32{}
 	add := func(h uint64) {
 		slot := tab.find(h, entries)
-		head := tab.slots[slot] - 1
+		head := tab.head(slot)
 		if w, ok := want[h]; (ok && head != w) || (!ok && head != -1) {
 			t.Fatalf("hash %#x: head %d, want %d (known %v)", h, head, w, ok)
 		}

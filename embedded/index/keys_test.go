@@ -117,17 +117,17 @@ func FuzzVersionKey(f *testing.F) {
 		if err != nil || !bytes.Equal(u, user) {
 			t.Fatalf("user key of %x = %q, %v", k, u, err)
 		}
-		if splitKey(k) != len(p) || splitKeyScan(k) != len(p) || splitKey(p) != len(p) {
-			t.Fatalf("split of %x: fast %d, scan %d, want %d", k, splitKey(k), splitKeyScan(k), len(p))
+		if splitKey(k) != len(p) || splitKey(p) != len(p) {
+			t.Fatalf("split of %x: %d and of its prefix %d, want %d", k, splitKey(k), splitKey(p), len(p))
 		}
 	})
 }
 
-// TestSplitKeyFastPath: the split found from the end of a key equals the
-// scan from its start on every kind of key the index writes or seeks with,
+// TestSplitKeyKinds: the split equals the byte-by-byte rule on every kind
+// of key the index writes or seeks with,
 // including user keys full of 0x00/0x01/0xFF bytes and revisions whose
 // complemented bytes hold 0x00 0x01 pairs.
-func TestSplitKeyFastPath(t *testing.T) {
+func TestSplitKeyKinds(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	alphabet := []byte{0x00, 0x01, 0x02, 0xfd, 0xfe, 0xff, 'a'}
 	revs := []uint64{1, 2, 254, 255, 256, 0xfffe01ab, 0xfffe, 0xfeff, 0x01fe, 0xfffffffe, math.MaxUint64, math.MaxUint64 - 1}
@@ -144,7 +144,7 @@ func TestSplitKeyFastPath(t *testing.T) {
 		prefix := appendPrefix(nil, user)
 		for _, k := range [][]byte{appendRev(append([]byte(nil), prefix...), rev), prefix, appendAfter(nil, user), appendUserPrefix(nil, user)} {
 			if got, want := splitKey(k), splitKeyRef(k); got != want {
-				t.Fatalf("split of %x: fast path %d, want %d", k, got, want)
+				t.Fatalf("split of %x: %d, want %d", k, got, want)
 			}
 		}
 	}
@@ -295,7 +295,7 @@ func TestKeyFilter(t *testing.T) {
 }
 
 // splitKeyRef is the first-terminator rule written plainly, byte by byte:
-// the reference the word-at-a-time scan and the fast paths must match.
+// the reference the word-at-a-time splitKey must match.
 func splitKeyRef(k []byte) int {
 	for i := 0; i+1 < len(k); i++ {
 		if k[i] == 0 && k[i+1] == termByte {
@@ -305,9 +305,8 @@ func splitKeyRef(k []byte) int {
 	return len(k)
 }
 
-// FuzzSplitKey: the fast paths of splitKey and the word-at-a-time scan
-// answer exactly like the byte-by-byte rule for the first terminator, on
-// any bytes.
+// FuzzSplitKey: the word-at-a-time splitKey answers exactly like the
+// byte-by-byte rule for the first terminator, on any bytes.
 func FuzzSplitKey(f *testing.F) {
 	f.Add([]byte{1, 'a', 0, 1, 0xfe, 0xfe})
 	f.Add([]byte{0, 1, 0, 1})
@@ -318,16 +317,13 @@ func FuzzSplitKey(f *testing.F) {
 		if got := splitKey(k); got != want {
 			t.Fatalf("splitKey(%x) = %d, want %d", k, got, want)
 		}
-		if got := splitKeyScan(k); got != want {
-			t.Fatalf("splitKeyScan(%x) = %d, want %d", k, got, want)
-		}
 	})
 }
 
-// TestSplitKeyScanWindows puts one terminator at every offset of keys of
+// TestSplitKeyWindows puts one terminator at every offset of keys of
 // every length up to 40, over backgrounds of 0x00, 0x01, 0xFF and near-miss
 // bytes, so every window position and the tail loop are exercised.
-func TestSplitKeyScanWindows(t *testing.T) {
+func TestSplitKeyWindows(t *testing.T) {
 	for _, bg := range []byte{0x00, 0x01, 0xFF, 0x80, 0x7F, 'a'} {
 		for n := 0; n <= 40; n++ {
 			for at := -1; at+1 < n; at++ {
@@ -335,8 +331,8 @@ func TestSplitKeyScanWindows(t *testing.T) {
 				if at >= 0 {
 					k[at], k[at+1] = 0x00, termByte
 				}
-				if got, want := splitKeyScan(k), splitKeyRef(k); got != want {
-					t.Fatalf("splitKeyScan(%x) = %d, want %d", k, got, want)
+				if got, want := splitKey(k), splitKeyRef(k); got != want {
+					t.Fatalf("splitKey(%x) = %d, want %d", k, got, want)
 				}
 			}
 		}

@@ -21,9 +21,6 @@ var nearMiss = []byte{0x00, 0x01, 0x02, 0x7F, 0x80, 0x81, 0xFE, 0xFF}
 func TestSplitKeyExhaustiveShort(t *testing.T) {
 	check := func(k []byte) {
 		want := splitKeyRef(k)
-		if got := splitKeyScan(k); got != want {
-			t.Fatalf("splitKeyScan(%x) = %d, want %d", k, got, want)
-		}
 		if got := splitKey(k); got != want {
 			t.Fatalf("splitKey(%x) = %d, want %d", k, got, want)
 		}
@@ -67,9 +64,6 @@ func TestSplitKeyPatterns(t *testing.T) {
 					k := bytes.Repeat([]byte{bg}, n)
 					copy(k[at:], p)
 					want := splitKeyRef(k)
-					if got := splitKeyScan(k); got != want {
-						t.Fatalf("splitKeyScan(%x) = %d, want %d", k, got, want)
-					}
 					if got := splitKey(k); got != want {
 						t.Fatalf("splitKey(%x) = %d, want %d", k, got, want)
 					}
@@ -96,9 +90,6 @@ func TestSplitKeyPatterns(t *testing.T) {
 				k[at], k[at+1] = 0, 1
 			}
 			want := splitKeyRef(k)
-			if got := splitKeyScan(k); got != want {
-				t.Fatalf("splitKeyScan(len %d) = %d, want %d", n, got, want)
-			}
 			if got := splitKey(k); got != want {
 				t.Fatalf("splitKey(len %d) = %d, want %d", n, got, want)
 			}
