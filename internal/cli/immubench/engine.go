@@ -7,7 +7,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -114,7 +113,7 @@ func runEngine(out io.Writer, c engineConfig) error {
 	defer func() { s.Close() }()
 	fmt.Fprintf(out, "dir=%s synced=%v key-size=%d value-size=%d entries-per-tx=%d\n", dir, c.synced, c.keySize, c.valueSize, c.entriesPerTx)
 
-	var work func(w int, lat *[]time.Duration) (entries uint64, err error)
+	var work func(w int, lat *latencies) (entries uint64, err error)
 	switch c.workload {
 	case "set", "batch":
 		work = writer(s, c)
@@ -136,7 +135,10 @@ func runEngine(out io.Writer, c engineConfig) error {
 		}
 		defer stopProfile()
 	}
-	lats := make([][]time.Duration, c.concurrency)
+	lats := make([]*latencies, c.concurrency)
+	for w := range lats {
+		lats[w] = newLatencies()
+	}
 	var total atomic.Uint64
 	var firstErr atomic.Value
 	var wg sync.WaitGroup
@@ -145,7 +147,7 @@ func runEngine(out io.Writer, c engineConfig) error {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			n, err := work(w, &lats[w])
+			n, err := work(w, lats[w])
 			total.Add(n)
 			if err != nil {
 				firstErr.CompareAndSwap(nil, err)
@@ -157,20 +159,14 @@ func runEngine(out io.Writer, c engineConfig) error {
 	if err, _ := firstErr.Load().(error); err != nil {
 		return err
 	}
-	var all []time.Duration
+	all := newLatencies()
 	for _, l := range lats {
-		all = append(all, l...)
+		all.merge(l)
 	}
-	slices.Sort(all)
-	pct := func(p float64) time.Duration {
-		if len(all) == 0 {
-			return 0
-		}
-		return all[min(len(all)-1, int(float64(len(all))*p))]
-	}
-	ops := float64(len(all)) / elapsed.Seconds()
+	pct := all.percentile
+	ops := float64(all.count()) / elapsed.Seconds()
 	eps := float64(total.Load()) / elapsed.Seconds()
-	fmt.Fprintf(out, "elapsed=%v ops=%d entries=%d\n", elapsed.Round(time.Millisecond), len(all), total.Load())
+	fmt.Fprintf(out, "elapsed=%v ops=%d entries=%d\n", elapsed.Round(time.Millisecond), all.count(), total.Load())
 	if (c.workload == "set" || c.workload == "batch") && !c.noIndex {
 		// The index runs behind the commits, which is all the summary
 		// times; say how far behind it was.
@@ -202,17 +198,16 @@ func runEngine(out io.Writer, c engineConfig) error {
 }
 
 // writer commits n entries in txs of entriesPerTx, split among workers.
-func writer(s *store.Store, c engineConfig) func(int, *[]time.Duration) (uint64, error) {
+func writer(s *store.Store, c engineConfig) func(int, *latencies) (uint64, error) {
 	txs := (c.n + c.entriesPerTx - 1) / c.entriesPerTx
 	var next atomic.Uint64
-	return func(w int, lat *[]time.Duration) (uint64, error) {
+	return func(w int, lat *latencies) (uint64, error) {
 		ents := make([]store.Entry, c.entriesPerTx)
 		buf := make([]byte, c.entriesPerTx*(c.keySize+c.valueSize))
 		for i := range ents {
 			ents[i].Key = buf[i*(c.keySize+c.valueSize):][:c.keySize]
 			ents[i].Value = buf[i*(c.keySize+c.valueSize)+c.keySize:][:c.valueSize]
 		}
-		*lat = make([]time.Duration, 0, txs/c.concurrency+1)
 		var done uint64
 		for {
 			t := next.Add(1) - 1
@@ -227,7 +222,7 @@ func writer(s *store.Store, c engineConfig) func(int, *[]time.Duration) (uint64,
 			if _, err := s.Commit(context.Background(), store.TxRequest{Entries: ents}); err != nil {
 				return done, err
 			}
-			*lat = append(*lat, time.Since(t0))
+			lat.record(time.Since(t0))
 			done += uint64(len(ents))
 		}
 	}
@@ -235,7 +230,7 @@ func writer(s *store.Store, c engineConfig) func(int, *[]time.Duration) (uint64,
 
 // reader preloads keys (unsynced batches, then waits for the index) and
 // returns the read workload.
-func reader(out io.Writer, s *store.Store, c engineConfig) (func(int, *[]time.Duration) (uint64, error), error) {
+func reader(out io.Writer, s *store.Store, c engineConfig) (func(int, *latencies) (uint64, error), error) {
 	keys := c.n
 	revs := 1
 	if c.workload == "history" {
@@ -261,8 +256,7 @@ func reader(out io.Writer, s *store.Store, c engineConfig) (func(int, *[]time.Du
 			wg.Add(1)
 			go func(w int) {
 				defer wg.Done()
-				var l []time.Duration
-				if _, err := wr(w, &l); err != nil {
+				if _, err := wr(w, newLatencies()); err != nil {
 					errs <- err
 				}
 			}(w)
@@ -285,10 +279,9 @@ func reader(out io.Writer, s *store.Store, c engineConfig) (func(int, *[]time.Du
 	}
 	fmt.Fprintf(out, "compacted the index in %v\n", time.Since(t1).Round(time.Millisecond))
 	per := c.n / c.concurrency
-	return func(w int, lat *[]time.Duration) (uint64, error) {
+	return func(w int, lat *latencies) (uint64, error) {
 		rng := rand.New(rand.NewPCG(uint64(w), 99))
 		key := make([]byte, c.keySize)
-		*lat = make([]time.Duration, 0, per)
 		var entries uint64
 		for i := 0; i < per; i++ {
 			keyFor(key, rng.Uint64N(uint64(keys)))
@@ -312,7 +305,7 @@ func reader(out io.Writer, s *store.Store, c engineConfig) (func(int, *[]time.Du
 				}
 				entries += uint64(len(kvs))
 			}
-			*lat = append(*lat, time.Since(t0))
+			lat.record(time.Since(t0))
 		}
 		return entries, nil
 	}, nil
