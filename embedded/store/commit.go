@@ -215,6 +215,9 @@ func (s *Store) commit(ctx context.Context, req *TxRequest, allowEmpty bool) (*p
 	}
 	s.queue = append(s.queue, r)
 	s.qmu.Unlock()
+	if s.opts.Synced {
+		s.gather.queued()
+	}
 	select {
 	case s.kick <- struct{}{}:
 	default:
@@ -540,14 +543,17 @@ type syncItem struct {
 func (s *Store) syncer() {
 	defer s.wg.Done()
 	var items []*syncItem
+	released, took := 0, time.Duration(0) // by the last fsync
 	for {
 		var it *syncItem
 		ok := true
 		select {
 		case it, ok = <-s.syncCh:
 		default:
-			// Nothing written is waiting: tell the committer to write what
-			// it has built, then wait for it.
+			// Nothing written is waiting: let the callers just released
+			// come back first (gather.go), then tell the committer to write
+			// what it has built, and wait for it.
+			s.gather.wait(released, took)
 			s.syncerIdle.Store(true)
 			select {
 			case s.syncIdle <- struct{}{}:
@@ -574,9 +580,14 @@ func (s *Store) syncer() {
 		}
 		err := s.brokenErr()
 		if err == nil {
+			t0 := time.Now()
 			err = s.syncWritten()
+			took = time.Since(t0)
 		}
+		released = 0
 		for _, it := range items {
+			released += len(it.group)
+			s.gather.released(len(it.group))
 			if it.barrier != nil {
 				close(it.barrier)
 				continue

@@ -59,6 +59,7 @@ type Store struct {
 	syncCh     chan *syncItem  // committer → syncer (Synced mode)
 	syncIdle   chan struct{}   // syncer → committer: nothing left to sync, write what you built
 	syncerIdle atomic.Bool     // the syncer waits for written groups
+	gather     *gatherer       // commit → syncer: callers back after an fsync (gather.go)
 	wakeCh     chan []*request // syncer → waker (Synced mode)
 	syncMu     sync.Mutex      // serialises log writes/syncs with the flusher
 	dirty      bool
@@ -112,6 +113,7 @@ func Open(dir string, opts *Options) (*Store, error) {
 		fs:        o.FS,
 		kick:      make(chan struct{}, 1),
 		slots:     make(chan struct{}, o.MaxActiveTxs),
+		gather:    newGatherer(),
 		idxNotify: make(chan struct{}, 1),
 		idxWait:   make(chan struct{}),
 		closing:   make(chan struct{}),
