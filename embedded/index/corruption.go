@@ -102,16 +102,27 @@ func (l fatalLogger) Fatalf(f string, args ...any) {
 }
 
 // eventListener reports data corruption and corrupt inputs of background
-// work (compactions) as damage instead of exiting.
-func (d *damage) eventListener(log pebble.Logger) *pebble.EventListener {
+// work (compactions) as damage instead of exiting, and failing background
+// work to bg (bgerrors.go).
+func (d *damage) eventListener(log pebble.Logger, bg *bgErrors) *pebble.EventListener {
 	return &pebble.EventListener{
 		DataCorruption: func(info pebble.DataCorruptionInfo) {
 			log.Errorf("index: on-disk corruption in %s: %v", info.Path, info.Details)
 			d.mark(fmt.Errorf("%w: %s: %v", ErrCorrupt, info.Path, info.Details))
 		},
 		BackgroundError: func(err error) {
-			log.Errorf("index: pebble background error: %v", err)
 			d.classify(err)
+			bg.failed(err)
+		},
+		FlushEnd: func(info pebble.FlushInfo) {
+			if info.Err == nil {
+				bg.succeeded()
+			}
+		},
+		CompactionEnd: func(info pebble.CompactionInfo) {
+			if info.Err == nil {
+				bg.succeeded()
+			}
 		},
 	}
 }

@@ -93,6 +93,12 @@
 // corruption.go. VerifyFiles (open index) and VerifyDir (closed one) check
 // every byte of every file for the engine's integrity check (verify.go).
 //
+// Failing background work (a flush or compaction that cannot write, e.g. a
+// full or vanished disk) is retried by Pebble at once and for ever; the
+// index slows those retries down, logs one line per run of failures and
+// per 10 s, and Close stops waiting for its flush at the first failure
+// (bgerrors.go).
+//
 // # Concurrency and locking
 //
 // One applier (Apply calls are serialised by applyMu, which also guards

@@ -60,6 +60,7 @@ type Index struct {
 	maxKeyLen int
 	dir       string
 	dmg       *damage // first damaged data met (Damaged)
+	bg        *bgErrors
 	reset     error   // why Open started over empty (Reset)
 
 	indexed atomic.Uint64 // IndexedUpTo
@@ -134,6 +135,7 @@ func open(opts Options) (ix *Index, err error) {
 		return nil, fmt.Errorf("index: create %s: %w", opts.Dir, err)
 	}
 	dmg := &damage{}
+	bg := newBGErrors(opts.Logger)
 	defer func() {
 		// A Fatalf while Pebble opens (a damaged MANIFEST or table).
 		if r := recover(); r != nil {
@@ -158,7 +160,7 @@ func open(opts Options) (ix *Index, err error) {
 		MemTableStopWritesThreshold: 4,
 		FormatMajorVersion:          pebble.FormatNewest,
 		Logger:                      fatalLogger{out: opts.Logger, dmg: dmg},
-		EventListener:               dmg.eventListener(opts.Logger),
+		EventListener:               dmg.eventListener(opts.Logger, bg),
 		CompactionConcurrencyRange:  func() (int, int) { return 1, 2 },
 		// The first level below L0 holds about what L0 does when its
 		// compaction starts (4 flushed memtables), the usual LSM sizing;
@@ -178,6 +180,7 @@ func open(opts Options) (ix *Index, err error) {
 	}
 	ix = &Index{
 		dmg:       dmg,
+		bg:        bg,
 		db:        db,
 		maxKeyLen: opts.MaxKeyLen,
 		dir:       opts.Dir,
@@ -281,7 +284,7 @@ func (ix *Index) Close() (err error) {
 	ix.itersMu.Unlock()
 	close(ix.buildStop)
 	<-ix.buildDone
-	ferr := ix.db.Flush()
+	ferr := ix.flushOnClose()
 	var serr error
 	if ferr == nil && ix.filterReady && ix.dmg.get() == nil {
 		// Lets the next Open skip the key scan. If this fails the index is
@@ -299,6 +302,30 @@ func (ix *Index) Close() (err error) {
 		return fmt.Errorf("index: close: %w", cerr)
 	}
 	return nil
+}
+
+// flushOnClose flushes the memtables, so that the next Open finds them on
+// disk, but stops waiting at the first background failure after it asked:
+// Pebble retries a failing flush without end, so Close (and a server's
+// shutdown) would wait for ever on a failing or vanished disk. Not
+// flushing loses only what a crash loses, the memtables, which the engine
+// re-applies from its log (see doc.go).
+func (ix *Index) flushOnClose() error {
+	n := ix.bg.count()
+	flushed, err := ix.db.AsyncFlush()
+	if err != nil {
+		return err
+	}
+	for {
+		select {
+		case <-flushed:
+			return nil
+		case <-ix.bg.note:
+			if err := ix.bg.since(n); err != nil {
+				return err
+			}
+		}
+	}
 }
 
 // closeNoFlush closes like a crash would leave things: memtables are lost.

@@ -1,0 +1,111 @@
+package index
+
+import (
+	"sync"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// Failing background work.
+//
+// Pebble retries a failed flush or compaction at once and without end
+// (pebble's flush carries a TODO for a backoff). With a failing or
+// vanished disk that is a loop at full CPU, and every failure reached the
+// log: a server whose data directory was removed wrote 780k log lines in 30
+// seconds and never finished its shutdown, because Close waited for a flush
+// that could not succeed. bgErrors
+//   - logs the first failure of a run, then at most one summary line per
+//     bgLogEvery;
+//   - slows the retries down: after n consecutive failures the listener
+//     sleeps min(bgBackoffMin·2^(n-1), bgBackoffMax) before Pebble retries
+//     (it runs on the failing goroutine, holding Pebble's DB mutex, so the
+//     bound also bounds how long Close waits for it);
+//   - lets Close stop waiting for its flush at the first failure
+//     (flushOnClose).
+//
+// A flush or compaction that succeeds ends the run.
+type bgErrors struct {
+	log pebble.Logger
+
+	mu         sync.Mutex
+	seq        uint64        // failures so far
+	last       error         // the latest failure
+	run        int           // consecutive failures
+	suppressed int           // failures not logged since lastLog
+	lastLog    time.Time     //
+	note       chan struct{} // capacity 1: a failure happened
+}
+
+const (
+	bgLogEvery   = 10 * time.Second
+	bgBackoffMin = 10 * time.Millisecond
+	bgBackoffMax = time.Second
+)
+
+func newBGErrors(log pebble.Logger) *bgErrors {
+	return &bgErrors{log: log, note: make(chan struct{}, 1)}
+}
+
+// failed is called by Pebble (EventListener.BackgroundError).
+func (b *bgErrors) failed(err error) {
+	b.mu.Lock()
+	b.seq++
+	b.last = err
+	b.run++
+	run := b.run
+	switch now := time.Now(); {
+	case run == 1:
+		b.log.Errorf("index: pebble background error: %v", err)
+		b.lastLog, b.suppressed = now, 0
+	case now.Sub(b.lastLog) >= bgLogEvery:
+		b.log.Errorf("index: pebble background error, %d failures in a row (%d not logged): %v", run, b.suppressed, err)
+		b.lastLog, b.suppressed = now, 0
+	default:
+		b.suppressed++
+	}
+	b.mu.Unlock()
+	select {
+	case b.note <- struct{}{}:
+	default:
+	}
+	if run > 1 {
+		time.Sleep(backoff(run))
+	}
+}
+
+// backoff is the pause before Pebble's retry after run failures in a row.
+func backoff(run int) time.Duration {
+	d := bgBackoffMin
+	for i := 1; i < run && d < bgBackoffMax; i++ {
+		d *= 2
+	}
+	return min(d, bgBackoffMax)
+}
+
+// succeeded ends a run of failures (a flush or compaction completed).
+func (b *bgErrors) succeeded() {
+	b.mu.Lock()
+	if b.run > 0 && b.suppressed > 0 {
+		b.log.Errorf("index: pebble background work succeeds again after %d failures", b.run)
+	}
+	b.run, b.suppressed = 0, 0
+	b.mu.Unlock()
+}
+
+// since returns the latest failure if there was one after the count n
+// (from count), else nil.
+func (b *bgErrors) since(n uint64) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.seq > n {
+		return b.last
+	}
+	return nil
+}
+
+func (b *bgErrors) count() uint64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.seq
+}
