@@ -61,7 +61,7 @@ type Index struct {
 	dir       string
 	dmg       *damage // first damaged data met (Damaged)
 	bg        *bgErrors
-	reset     error   // why Open started over empty (Reset)
+	reset     error // why Open started over empty (Reset)
 
 	indexed atomic.Uint64 // IndexedUpTo
 
