@@ -19,13 +19,20 @@ import (
 // merges the cohorts. Measured with 128 committers of 1-entry txs: 96–110k
 // → 114–134k tx/s with lower p50 and p99 (docs/BENCHMARKS.md). One caller
 // alone never waits (n < 2), and the bound keeps a burst of callers that do
-// not come back from delaying the next fsync by more than one fsync's time.
+// not come back from delaying the next fsync by more than one fsync's time,
+// and by more than gatherMaxWait: a disk that stalled for seconds in one
+// fsync must not make the next caller wait that long again once it is fast.
 type gatherer struct {
 	unacked atomic.Int64  // txs queued and not yet released by the syncer
 	target  atomic.Int64  // queued() signals when unacked reaches it
 	ready   chan struct{} // capacity 1
 	timer   *time.Timer   // the syncer's only
 }
+
+// gatherMaxWait caps a wait. Callers come back within a round trip (well
+// under a millisecond on loopback), far below this; an fsync slower than it
+// is a slow or stalled disk, not a cohort worth waiting for.
+const gatherMaxWait = 10 * time.Millisecond
 
 func newGatherer() *gatherer {
 	g := &gatherer{ready: make(chan struct{}, 1), timer: time.NewTimer(time.Hour)}
@@ -49,12 +56,13 @@ func (g *gatherer) queued() {
 // taken a moment apart, so that offset does not matter.
 func (g *gatherer) released(n int) { g.unacked.Add(-int64(n)) }
 
-// wait blocks until n more txs than now are queued, or for at most max.
-// Only the syncer calls it.
+// wait blocks until n more txs than now are queued, or for at most max
+// (and gatherMaxWait). Only the syncer calls it.
 func (g *gatherer) wait(n int, max time.Duration) {
 	if n < 2 || max <= 0 {
 		return
 	}
+	max = min(max, gatherMaxWait)
 	t := g.unacked.Load() + int64(n)
 	g.target.Store(t)
 	if g.unacked.Load() < t {
