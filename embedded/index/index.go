@@ -9,6 +9,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
@@ -56,12 +57,13 @@ type Version struct {
 
 // Index is the key index. See doc.go for invariants and locking.
 type Index struct {
-	db        *pebble.DB
-	maxKeyLen int
-	dir       string
-	dmg       *damage // first damaged data met (Damaged)
-	bg        *bgErrors
-	reset     error // why Open started over empty (Reset)
+	db           *pebble.DB
+	maxKeyLen    int
+	dir          string
+	dmg          *damage // first damaged data met (Damaged)
+	bg           *bgErrors
+	memTableSize uint64 // flushOnClose
+	reset        error  // why Open started over empty (Reset)
 
 	indexed atomic.Uint64 // IndexedUpTo
 
@@ -157,7 +159,7 @@ func open(opts Options) (ix *Index, err error) {
 		// the applied batches (see doc.go).
 		DisableWAL:                  true,
 		MemTableSize:                opts.MemTableSize,
-		MemTableStopWritesThreshold: 4,
+		MemTableStopWritesThreshold: memTableStopWrites,
 		FormatMajorVersion:          pebble.FormatNewest,
 		Logger:                      fatalLogger{out: opts.Logger, dmg: dmg},
 		EventListener:               dmg.eventListener(opts.Logger, bg),
@@ -179,12 +181,13 @@ func open(opts Options) (ix *Index, err error) {
 		return nil, fmt.Errorf("index: open %s: %w", opts.Dir, err)
 	}
 	ix = &Index{
-		dmg:       dmg,
-		bg:        bg,
-		db:        db,
-		maxKeyLen: opts.MaxKeyLen,
-		dir:       opts.Dir,
-		iters:     make(map[*Iterator]struct{}),
+		dmg:          dmg,
+		bg:           bg,
+		memTableSize: opts.MemTableSize,
+		db:           db,
+		maxKeyLen:    opts.MaxKeyLen,
+		dir:          opts.Dir,
+		iters:        make(map[*Iterator]struct{}),
 	}
 	v, closer, err := db.Get(watermarkKey)
 	switch {
@@ -310,8 +313,20 @@ func (ix *Index) Close() (err error) {
 // shutdown) would wait for ever on a failing or vanished disk. Not
 // flushing loses only what a crash loses, the memtables, which the engine
 // re-applies from its log (see doc.go).
+//
+// The forced flush itself waits, holding Pebble's commit lock, while the
+// queued memtables are at the stop-writes threshold, and only a flush that
+// succeeds makes room: so it is asked for only once there is room (Close
+// holds ix.mu, nothing else adds memtables), and a failure while waiting for
+// room ends the wait too.
 func (ix *Index) flushOnClose() error {
 	n := ix.bg.count()
+	for ix.db.Metrics().MemTable.Size >= memTableStopWrites*ix.memTableSize {
+		if err := ix.bg.since(n); err != nil {
+			return err
+		}
+		time.Sleep(bgBackoffMin)
+	}
 	flushed, err := ix.db.AsyncFlush()
 	if err != nil {
 		return err
