@@ -169,6 +169,11 @@ func (ix *Index) Apply(b *Batch) (err error) {
 	if w := ix.indexed.Load(); s.firstTx != w+1 {
 		return fmt.Errorf("%w: batch starts at tx %d, index is at tx %d", ErrOutOfOrder, s.firstTx, w)
 	}
+	if ix.bg.failing() { // else a flush is in progress or the queue has room
+		if err := ix.waitRoom(ix.bg.count()); err != nil {
+			return fmt.Errorf("index: apply: background work failing: %w", err)
+		}
+	}
 	if err := ix.applyEntries(s); err != nil {
 		return err
 	}

@@ -87,6 +87,30 @@ func backoff(run int) time.Duration {
 	return min(d, bgBackoffMax)
 }
 
+// failing reports whether the latest background work failed (a run of
+// failures not ended by a success).
+func (b *bgErrors) failing() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.run > 0
+}
+
+// waitRoom waits until Pebble has room for another memtable, or returns
+// the first background failure after the count n. A memtable rotation (a
+// write that overflows the memtable, a forced flush) waits, holding
+// Pebble's commit lock, while the queued memtables are at the stop-writes
+// threshold, and only a flush that succeeds makes room: with flushes that
+// keep failing it would wait for ever, and Close (and Pebble's) behind it.
+func (ix *Index) waitRoom(n uint64) error {
+	for ix.db.Metrics().MemTable.Size >= memTableStopWrites*ix.memTableSize {
+		if err := ix.bg.since(n); err != nil {
+			return err
+		}
+		time.Sleep(bgBackoffMin)
+	}
+	return nil
+}
+
 // succeeded ends a run of failures (a flush or compaction completed).
 func (b *bgErrors) succeeded() {
 	b.mu.Lock()

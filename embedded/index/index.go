@@ -9,7 +9,6 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
@@ -314,18 +313,13 @@ func (ix *Index) Close() (err error) {
 // flushing loses only what a crash loses, the memtables, which the engine
 // re-applies from its log (see doc.go).
 //
-// The forced flush itself waits, holding Pebble's commit lock, while the
-// queued memtables are at the stop-writes threshold, and only a flush that
-// succeeds makes room: so it is asked for only once there is room (Close
-// holds ix.mu, nothing else adds memtables), and a failure while waiting for
-// room ends the wait too.
+// The forced flush itself may wait for room (waitRoom): it is asked for
+// only once there is some (Close holds ix.mu, nothing else adds
+// memtables), and a failure while waiting for room ends the wait too.
 func (ix *Index) flushOnClose() error {
 	n := ix.bg.count()
-	for ix.db.Metrics().MemTable.Size >= memTableStopWrites*ix.memTableSize {
-		if err := ix.bg.since(n); err != nil {
-			return err
-		}
-		time.Sleep(bgBackoffMin)
+	if err := ix.waitRoom(n); err != nil {
+		return err
 	}
 	flushed, err := ix.db.AsyncFlush()
 	if err != nil {
