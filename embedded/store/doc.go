@@ -37,9 +37,10 @@
 // the new last committed id, and a waker goroutine wakes the callers. So
 // the txs that arrive during one fsync cost one write and one fsync.
 // Before it declares itself idle after an fsync that released n > 1
-// callers, the syncer waits until n more txs are queued or for as long as
-// that fsync took (gather.go), so that callers who send again once
-// acknowledged share the next fsync instead of waiting for the one after.
+// callers, the syncer waits until n more txs are queued or at most as long
+// as that fsync took, and 10 ms (gather.go), so that callers who send again
+// once acknowledged share the next fsync instead of waiting for the one
+// after.
 // Tx index entries and tree nodes stay in memory until the checkpointer
 // writes them, so a commit writes only the log. A tx with preconditions
 // starts a new group and is checked against the index once every earlier
