@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/attestdb/attestdb/embedded/vfs"
@@ -129,6 +130,9 @@ func (c *clockAt) now() int64 { return c.ts }
 
 func openTest(t testing.TB, dir string, o *Options) *Store {
 	t.Helper()
+	if o != nil && o.IndexDir == "" && !o.DisableIndex && !onRealDisk(o.FS) {
+		o.IndexDir = memIndexDir(t, o.FS)
+	}
 	s, err := Open(dir, o)
 	if err != nil {
 		t.Fatalf("open: %v", err)
@@ -137,3 +141,31 @@ func openTest(t testing.TB, dir string, o *Options) *Store {
 }
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+// onRealDisk tells whether fsys stores its files on the real disk.
+func onRealDisk(fsys vfs.FS) bool {
+	switch f := fsys.(type) {
+	case nil:
+		return true
+	case *vfs.Faulty:
+		return onRealDisk(f.FS)
+	default:
+		return fsys == vfs.OS
+	}
+}
+
+// memIndexDirs holds, for each in-memory file system a test opens a store
+// on, the real directory of that store's key index (Pebble writes to the
+// real disk): the same one for every reopening within the test, and never
+// a path like "/s/index" shared by every test and test process.
+var memIndexDirs sync.Map // vfs.FS -> string
+
+func memIndexDir(t testing.TB, fsys vfs.FS) string {
+	if d, ok := memIndexDirs.Load(fsys); ok {
+		return d.(string)
+	}
+	d := filepath.Join(t.TempDir(), "index")
+	t.Cleanup(func() { memIndexDirs.Delete(fsys) })
+	actual, _ := memIndexDirs.LoadOrStore(fsys, d)
+	return actual.(string)
+}

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync/atomic"
 	"time"
 
@@ -407,7 +406,7 @@ func (s *Store) rebuildLocked(progress func(done, total uint64)) error {
 	if s.isClosing() {
 		return ErrClosed
 	}
-	dir := filepath.Join(s.dir, indexDir)
+	dir := indexPath(s.dir, &s.opts)
 	ix, err := s.swapIndex(dir)
 	if err != nil {
 		return err

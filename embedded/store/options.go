@@ -26,9 +26,13 @@ const (
 // taken as given.
 type Options struct {
 	// FS is the file system of the log and derived files; nil means vfs.OS.
-	// The key index (Pebble) always uses the OS file system at dir/index:
-	// with another FS, use a real directory path or DisableIndex.
+	// The key index (Pebble) always uses the OS file system, at IndexDir.
 	FS vfs.FS
+	// IndexDir is where the key index keeps its files; empty means
+	// dir/index. A store on another FS than vfs.OS (tests' in-memory one)
+	// needs a real directory here, or DisableIndex: else its index would
+	// land at dir/index on the real disk, shared by every such store.
+	IndexDir string
 	// FileSize is the size of a log segment; a record larger than it gets a
 	// segment of its own.
 	FileSize     int64

@@ -123,7 +123,7 @@ func Open(dir string, opts *Options) (*Store, error) {
 		return nil, err
 	}
 	if !o.DisableIndex {
-		ix, err := index.Open(index.Options{Dir: filepath.Join(dir, indexDir), CacheSize: o.IndexCacheSize, MaxKeyLen: o.MaxKeyLen})
+		ix, err := index.Open(indexOptions(dir, &o))
 		if err != nil {
 			s.closeFiles()
 			return nil, fmt.Errorf("store: open index: %w", err)
@@ -133,11 +133,11 @@ func Open(dir string, opts *Options) (*Store, error) {
 			// The index is ahead of the log (the log lost its tail): it is
 			// derived data, so rebuild it.
 			ix.Close()
-			if err := index.Destroy(filepath.Join(dir, indexDir)); err != nil {
+			if err := index.Destroy(indexPath(dir, &o)); err != nil {
 				s.closeFiles()
 				return nil, fmt.Errorf("store: reset index: %w", err)
 			}
-			if ix, err = index.Open(index.Options{Dir: filepath.Join(dir, indexDir), CacheSize: o.IndexCacheSize, MaxKeyLen: o.MaxKeyLen}); err != nil {
+			if ix, err = index.Open(indexOptions(dir, &o)); err != nil {
 				s.closeFiles()
 				return nil, fmt.Errorf("store: open index: %w", err)
 			}

@@ -109,7 +109,15 @@ func VerifyDir(dir string, opts *Options) error {
 }
 
 func indexOptions(dir string, o *Options) index.Options {
-	return index.Options{Dir: filepath.Join(dir, indexDir), CacheSize: o.IndexCacheSize, MaxKeyLen: o.MaxKeyLen}
+	return index.Options{Dir: indexPath(dir, o), CacheSize: o.IndexCacheSize, MaxKeyLen: o.MaxKeyLen}
+}
+
+// indexPath is the key index's directory of the store at dir.
+func indexPath(dir string, o *Options) string {
+	if o.IndexDir != "" {
+		return o.IndexDir
+	}
+	return filepath.Join(dir, indexDir)
 }
 
 func indexDamage(err error) error {
