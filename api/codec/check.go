@@ -64,28 +64,20 @@ func tableOf(md protoreflect.MessageDescriptor) *table {
 	}
 	built := map[protoreflect.MessageDescriptor]*table{}
 	t := build(md, built)
-	// Reachability of strings through cycles: iterate to a fixed point.
+	// Reachability of strings and floats through cycles: iterate to a
+	// fixed point.
 	for changed := true; changed; {
 		changed = false
 		for _, bt := range built {
-			if bt.strings {
-				continue
-			}
 			for _, f := range bt.fields {
-				if f.kind == kindMessage && f.sub.strings {
-					bt.strings, changed = true, true
-					break
+				if f.kind != kindMessage {
+					continue
 				}
-			}
-		}
-		for _, bt := range built {
-			if bt.negZero {
-				continue
-			}
-			for _, f := range bt.fields {
-				if f.kind == kindMessage && f.sub.negZero {
+				if f.sub.strings && !bt.strings {
+					bt.strings, changed = true, true
+				}
+				if f.sub.negZero && !bt.negZero {
 					bt.negZero, changed = true, true
-					break
 				}
 			}
 		}

@@ -38,10 +38,6 @@ type bgErrors struct {
 }
 
 const (
-	// memTableStopWrites is Pebble's MemTableStopWritesThreshold: writes
-	// (and a forced flush) wait while the queued memtables reach it.
-	memTableStopWrites = 4
-
 	bgLogEvery   = 10 * time.Second
 	bgBackoffMin = 10 * time.Millisecond
 	bgBackoffMax = time.Second

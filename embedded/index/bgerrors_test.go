@@ -21,31 +21,47 @@ func (l *countingLogger) Fatalf(string, ...any) { l.errors.Add(1) }
 // must not flood the log. Found with a server whose data directory was
 // removed: its shutdown spun at full CPU and logged 780k lines in 30 s.
 func TestCloseOnVanishedDirectory(t *testing.T) {
-	dir := t.TempDir()
 	log := &countingLogger{}
-	ix, err := Open(Options{Dir: dir, MemTableSize: testMemTable, CacheSize: testCache, Logger: log})
+	ix := openVanished(t, testMemTable, log, 50)
+	if err := closeWithin(t, ix, "for a flush that cannot succeed"); err == nil {
+		t.Fatal("Close reported success although nothing could be flushed")
+	}
+	if n := log.errors.Load(); n > 20 {
+		t.Fatalf("%d error lines logged for one failing flush", n)
+	}
+}
+
+// openVanished opens an index with memtables of mts bytes, applies ntx
+// one-key txs and removes its directory: every flush from then on fails.
+func openVanished(t *testing.T, mts uint64, log *countingLogger, ntx int) *Index {
+	t.Helper()
+	dir := t.TempDir()
+	ix, err := Open(Options{Dir: dir, MemTableSize: mts, CacheSize: testCache, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < 50; i++ {
+	for i := 0; i < ntx; i++ {
 		applyTxs(t, ix, []kv{{fmt.Sprint("k", i), "v"}})
 	}
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
 	}
+	return ix
+}
+
+// closeWithin returns Close's error, failing the test if Close has not
+// returned after a minute (waiting names what it would be waiting for).
+func closeWithin(t *testing.T, ix *Index, waiting string) error {
+	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- ix.Close() }()
 	select {
 	case err := <-done:
-		if err == nil {
-			t.Fatal("Close reported success although nothing could be flushed")
-		}
 		t.Logf("Close: %v", err)
+		return err
 	case <-time.After(time.Minute):
-		t.Fatal("Close still waiting after a minute for a flush that cannot succeed")
-	}
-	if n := log.errors.Load(); n > 20 {
-		t.Fatalf("%d error lines logged for one failing flush", n)
+		t.Fatalf("Close still waiting after a minute %s", waiting)
+		return nil
 	}
 }
 

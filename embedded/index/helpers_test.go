@@ -186,3 +186,19 @@ func (m *model) count(prefix string, atTx uint64) uint64 {
 }
 
 func removeFilterFile(dir string) error { return os.Remove(dir + "/" + filterFileName) }
+
+// reopenHeld closes ix, removes its saved key filter and opens it again
+// with the filter's background rebuild held at testBuildGate: the caller
+// closes the gate to let the scan run; the gate is reset when the test ends.
+func reopenHeld(t *testing.T, ix *Index, dir string) *Index {
+	t.Helper()
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := removeFilterFile(dir); err != nil {
+		t.Fatal(err)
+	}
+	testBuildGate = make(chan struct{})
+	t.Cleanup(func() { testBuildGate = nil })
+	return openTest(t, dir)
+}

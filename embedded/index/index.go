@@ -380,6 +380,10 @@ func (ix *Index) checkKey(key []byte) error {
 	return nil
 }
 
+// memTableStopWrites is Pebble's MemTableStopWritesThreshold: writes (and
+// a forced flush) wait while the queued memtables reach it (see waitRoom).
+const memTableStopWrites = 4
+
 // quietLogger drops Pebble's informational messages (WAL recovery notes
 // and the like), which would otherwise go to stderr on every open.
 type quietLogger struct{}

@@ -3,7 +3,6 @@ package index
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 )
@@ -14,28 +13,30 @@ import (
 // that cannot succeed.
 func fillUntilStalled(t *testing.T, ix *Index, mts uint64) {
 	t.Helper()
-	val := bytes.Repeat([]byte("v"), 16<<10)
 	tx := ix.IndexedUpTo()
 	deadline := time.Now().Add(time.Minute)
-	for i := 0; ; i++ {
-		if m := ix.db.Metrics(); m.MemTable.Size >= 4*mts {
-			return
-		}
+	for i := 0; ix.db.Metrics().MemTable.Size < memTableStopWrites*mts; i++ {
 		if time.Now().After(deadline) {
 			t.Fatal("the memtables never filled up")
 		}
-		b := ix.NewBatch()
 		tx++
-		b.Begin(tx)
-		for j := 0; j < 8; j++ { // 128 KiB: fits in a memtable, no flushable batch
-			b.Add([]byte(fmt.Sprintf("k%06d-%d", i, j)), val)
-		}
-		err := ix.Apply(b)
-		b.Close()
-		if err != nil {
+		if err := applyBig(ix, tx, fmt.Sprintf("k%06d", i)); err != nil {
 			t.Fatalf("Apply: %v", err)
 		}
 	}
+}
+
+// applyBig applies tx: 8 keys prefix-0..7 with 16 KiB values (128 KiB: fits
+// in a 1 MiB memtable, so Pebble does not turn it into a flushable batch).
+func applyBig(ix *Index, tx uint64, prefix string) error {
+	val := bytes.Repeat([]byte("v"), 16<<10)
+	b := ix.NewBatch()
+	defer b.Close()
+	b.Begin(tx)
+	for j := 0; j < 8; j++ {
+		b.Add([]byte(fmt.Sprintf("%s-%d", prefix, j)), val)
+	}
+	return ix.Apply(b)
 }
 
 // TestReviewCloseInStopWritesStall: the directory vanishes and the index
@@ -43,27 +44,11 @@ func fillUntilStalled(t *testing.T, ix *Index, mts uint64) {
 // behind a failing flush. Close must still return (with an error): the
 // forced flush it asks for would wait for room that never comes.
 func TestReviewCloseInStopWritesStall(t *testing.T) {
-	dir := t.TempDir()
 	const mts = 1 << 20
-	ix, err := Open(Options{Dir: dir, MemTableSize: mts, CacheSize: testCache, Logger: &countingLogger{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	applyTxs(t, ix, []kv{{"a", "1"}})
-	if err := os.RemoveAll(dir); err != nil {
-		t.Fatal(err)
-	}
+	ix := openVanished(t, mts, &countingLogger{}, 1)
 	fillUntilStalled(t, ix, mts)
-	done := make(chan error, 1)
-	go func() { done <- ix.Close() }()
-	select {
-	case err := <-done:
-		if err == nil {
-			t.Fatal("Close reported success although nothing could be flushed")
-		}
-		t.Logf("Close: %v", err)
-	case <-time.After(time.Minute):
-		t.Fatal("Close still waiting after a minute: the forced flush is stalled behind memtables that cannot be flushed")
+	if err := closeWithin(t, ix, "with the forced flush stalled behind memtables that cannot be flushed"); err == nil {
+		t.Fatal("Close reported success although nothing could be flushed")
 	}
 }
 
@@ -71,43 +56,20 @@ func TestReviewCloseInStopWritesStall(t *testing.T) {
 // and is itself stalled by Pebble (its memtable rotation waits for room
 // behind the failing flush) when Close is called.
 func TestReviewCloseWithApplyStalled(t *testing.T) {
-	dir := t.TempDir()
 	const mts = 1 << 20
-	ix, err := Open(Options{Dir: dir, MemTableSize: mts, CacheSize: testCache, Logger: &countingLogger{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	applyTxs(t, ix, []kv{{"a", "1"}})
-	if err := os.RemoveAll(dir); err != nil {
-		t.Fatal(err)
-	}
+	ix := openVanished(t, mts, &countingLogger{}, 1)
 	fillUntilStalled(t, ix, mts)
 	applied := make(chan error, 1)
 	go func() {
-		val := bytes.Repeat([]byte("w"), 16<<10)
 		for i := 0; ; i++ {
-			b := ix.NewBatch()
-			b.Begin(ix.IndexedUpTo() + 1)
-			for j := 0; j < 8; j++ {
-				b.Add([]byte(fmt.Sprintf("s%06d-%d", i, j)), val)
-			}
-			err := ix.Apply(b)
-			b.Close()
-			if err != nil {
+			if err := applyBig(ix, ix.IndexedUpTo()+1, fmt.Sprintf("s%06d", i)); err != nil {
 				applied <- err
 				return
 			}
 		}
 	}()
 	time.Sleep(500 * time.Millisecond) // let the writer reach the stall
-	done := make(chan error, 1)
-	go func() { done <- ix.Close() }()
-	select {
-	case err := <-done:
-		t.Logf("Close: %v", err)
-	case <-time.After(time.Minute):
-		t.Fatal("Close still waiting after a minute behind a write stalled by failing flushes")
-	}
+	closeWithin(t, ix, "behind a write stalled by failing flushes")
 	select {
 	case err := <-applied:
 		t.Logf("Apply: %v", err)

@@ -218,15 +218,7 @@ func TestFilterRebuildUnderWrites(t *testing.T) {
 	for i := 0; i < 40; i++ {
 		a.batch(ix, 5, 30)
 	}
-	if err := ix.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := removeFilterFile(dir); err != nil {
-		t.Fatal(err)
-	}
-	testBuildGate = make(chan struct{})
-	defer func() { testBuildGate = nil }()
-	ix = openTest(t, dir)
+	ix = reopenHeld(t, ix, dir)
 	for i := 0; i < 10; i++ { // the scan has not started
 		a.batch(ix, 3, 20)
 	}

@@ -406,15 +406,7 @@ func TestZeroHeavyLookupsThroughSSTables(t *testing.T) {
 	if err := ix.Compact(); err != nil {
 		t.Fatal(err)
 	}
-	if err := ix.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := removeFilterFile(dir); err != nil {
-		t.Fatal(err)
-	}
-	testBuildGate = make(chan struct{})
-	defer func() { testBuildGate = nil }()
-	ix = openTest(t, dir)
+	ix = reopenHeld(t, ix, dir)
 	defer ix.Close()
 	defer close(testBuildGate)
 	var tx []kv

@@ -16,8 +16,8 @@ import (
 // two cohorts that take turns: one in its fsync while the other gathers, each
 // fsync carrying about half of them. Waiting, after an fsync that released n
 // txs, until n more are queued (or at most as long as that fsync took)
-// merges the cohorts. Measured with 128 committers of 1-entry txs: 96–110k
-// → 114–134k tx/s with lower p50 and p99 (docs/BENCHMARKS.md). One caller
+// merges the cohorts. Measured with 128 committers of 1-entry txs: 107–109k
+// → 119–135k tx/s with lower p50 and p99 (docs/BENCHMARKS.md). One caller
 // alone never waits (n < 2), and the bound keeps a burst of callers that do
 // not come back from delaying the next fsync by more than one fsync's time,
 // and by more than gatherMaxWait: a disk that stalled for seconds in one

@@ -10,37 +10,24 @@ import (
 func TestGatherWait(t *testing.T) {
 	t.Run("one caller never waits", func(t *testing.T) {
 		g := newGatherer()
-		done := make(chan struct{})
-		go func() { g.wait(1, time.Hour); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(time.Minute):
-			t.Fatal("wait(1) blocked")
-		}
+		bounded(t, time.Minute, "wait(1)", func() { g.wait(1, time.Hour) })
 	})
 	t.Run("ends when the released callers are back", func(t *testing.T) {
 		g := newGatherer()
 		g.queued() // one tx still pending from before
-		done := make(chan struct{})
-		go func() {
-			g.wait(5, time.Hour)
-			close(done)
-		}()
-		// Queue the five once the wait has set its target (txs queued
-		// before the wait starts do not count towards it).
-		for g.target.Load() == math.MaxInt64 {
-			time.Sleep(time.Millisecond)
-		}
 		var wg sync.WaitGroup
-		for i := 0; i < 5; i++ {
-			wg.Add(1)
-			go func() { defer wg.Done(); g.queued() }()
-		}
-		select {
-		case <-done:
-		case <-time.After(time.Minute):
-			t.Fatal("wait did not end when 5 txs were queued")
-		}
+		go func() {
+			// Queue the five once the wait has set its target (txs queued
+			// before the wait starts do not count towards it).
+			for g.target.Load() == math.MaxInt64 {
+				time.Sleep(time.Millisecond)
+			}
+			for i := 0; i < 5; i++ {
+				wg.Add(1)
+				go func() { defer wg.Done(); g.queued() }()
+			}
+		}()
+		bounded(t, time.Minute, "wait(5) with 5 txs queued", func() { g.wait(5, time.Hour) })
 		wg.Wait()
 		if n := g.unacked.Load(); n != 6 {
 			t.Fatalf("unacked = %d, want 6", n)

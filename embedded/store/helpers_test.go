@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/attestdb/attestdb/embedded/vfs"
 	"github.com/attestdb/attestdb/proof"
@@ -168,4 +169,17 @@ func memIndexDir(t testing.TB, fsys vfs.FS) string {
 	t.Cleanup(func() { memIndexDirs.Delete(fsys) })
 	actual, _ := memIndexDirs.LoadOrStore(fsys, d)
 	return actual.(string)
+}
+
+// bounded runs f and fails the test if it has not returned within d: a
+// hang becomes a failure that names what hung.
+func bounded(t *testing.T, d time.Duration, what string, f func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { defer close(done); f() }()
+	select {
+	case <-done:
+	case <-time.After(d):
+		t.Fatalf("%s: still running after %v", what, d)
+	}
 }

@@ -311,7 +311,7 @@ func (s *Store) checkPreconditions(r *request) error {
 
 // swapIndex replaces the index with an empty one. Readers that find the
 // old one closed wait on idxSwapMu and retry on the new one (useIndex).
-func (s *Store) swapIndex(dir string) (*index.Index, error) {
+func (s *Store) swapIndex() (*index.Index, error) {
 	s.idxSwapMu.Lock()
 	defer s.idxSwapMu.Unlock()
 	// A damaged index may fail to close cleanly; it is destroyed next
@@ -320,10 +320,11 @@ func (s *Store) swapIndex(dir string) (*index.Index, error) {
 	if err := old.Close(); err != nil && old.Damaged() == nil {
 		return nil, fmt.Errorf("store: close index: %w", err)
 	}
-	if err := index.Destroy(dir); err != nil {
+	o := indexOptions(s.dir, &s.opts)
+	if err := index.Destroy(o.Dir); err != nil {
 		return nil, fmt.Errorf("store: destroy index: %w", err)
 	}
-	ix, err := index.Open(index.Options{Dir: dir, CacheSize: s.opts.IndexCacheSize, MaxKeyLen: s.opts.MaxKeyLen})
+	ix, err := index.Open(o)
 	if err != nil {
 		return nil, fmt.Errorf("store: reopen index: %w", err)
 	}
@@ -406,8 +407,7 @@ func (s *Store) rebuildLocked(progress func(done, total uint64)) error {
 	if s.isClosing() {
 		return ErrClosed
 	}
-	dir := indexPath(s.dir, &s.opts)
-	ix, err := s.swapIndex(dir)
+	ix, err := s.swapIndex()
 	if err != nil {
 		return err
 	}

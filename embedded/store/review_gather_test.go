@@ -17,13 +17,7 @@ import (
 // it a second time once the disk is fast again.
 func TestReviewGatherWaitBounded(t *testing.T) {
 	g := newGatherer()
-	done := make(chan struct{})
-	go func() { g.wait(2, time.Hour); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("wait(2, 1h) still waiting after 10 s for callers that never come back")
-	}
+	bounded(t, 10*time.Second, "wait(2, 1h) for callers that never come back", func() { g.wait(2, time.Hour) })
 }
 
 // runCommitters commits from c goroutines, n txs each (every 7th with a
@@ -68,15 +62,26 @@ func runCommitters(t *testing.T, s *Store, c, n int, stop <-chan struct{}) error
 	return <-errc
 }
 
-func bounded(t *testing.T, what string, f func()) {
+// inFlight is a run of runCommitters (16 committers) started beside the
+// test after one tx is committed.
+type inFlight struct {
+	stop chan struct{}
+	done chan struct{}
+	err  error
+}
+
+func startCommitters(t *testing.T, s *Store) *inFlight {
+	f := &inFlight{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() { defer close(f.done); f.err = runCommitters(t, s, 16, 1000, f.stop) }()
+	set(t, s, "x", "y")
+	return f
+}
+
+// wait returns the committers' error once they have all returned.
+func (f *inFlight) wait(t *testing.T, what string) error {
 	t.Helper()
-	done := make(chan struct{})
-	go func() { defer close(done); f() }()
-	select {
-	case <-done:
-	case <-time.After(time.Minute):
-		t.Fatalf("%s: still running after a minute", what)
-	}
+	bounded(t, time.Minute, what, func() { <-f.done })
+	return f.err
 }
 
 // TestReviewGatherAckedIsDurable: many committers (preconditions among
@@ -85,10 +90,9 @@ func bounded(t *testing.T, what string, f func()) {
 // durable, nothing hangs, and the store verifies.
 func TestReviewGatherAckedIsDurable(t *testing.T) {
 	o := testOptions(vfs.OS)
-	o.Synced = true
 	o.MaxActiveTxs = 8
 	s := openTest(t, t.TempDir(), o)
-	bounded(t, "committers", func() {
+	bounded(t, time.Minute, "committers", func() {
 		if err := runCommitters(t, s, 24, 60, nil); err != nil {
 			t.Error(err)
 		}
@@ -97,7 +101,7 @@ func TestReviewGatherAckedIsDurable(t *testing.T) {
 	if err := s.VerifyIntegrity(1, last); err != nil {
 		t.Fatal(err)
 	}
-	bounded(t, "Close", func() {
+	bounded(t, time.Minute, "Close", func() {
 		if err := s.Close(); err != nil {
 			t.Error(err)
 		}
@@ -109,36 +113,22 @@ func TestReviewGatherAckedIsDurable(t *testing.T) {
 // returns.
 func TestReviewGatherCloseAndBreak(t *testing.T) {
 	t.Run("close in flight", func(t *testing.T) {
-		o := testOptions(vfs.OS)
-		o.Synced = true
-		s := openTest(t, t.TempDir(), o)
-		stop := make(chan struct{})
-		var err error
-		done := make(chan struct{})
-		go func() { defer close(done); err = runCommitters(t, s, 16, 1000, stop) }()
-		set(t, s, "x", "y")
-		bounded(t, "Close", func() { _ = s.Close() })
-		close(stop)
-		bounded(t, "committers after Close", func() { <-done })
-		if err != nil {
+		s := openTest(t, t.TempDir(), testOptions(vfs.OS))
+		f := startCommitters(t, s)
+		bounded(t, time.Minute, "Close", func() { _ = s.Close() })
+		close(f.stop)
+		if err := f.wait(t, "committers after Close"); err != nil {
 			t.Fatal(err)
 		}
 	})
 	t.Run("fsync fails", func(t *testing.T) {
-		f := vfs.NewFaulty(vfs.OS)
-		o := testOptions(f)
-		o.Synced = true
-		s := openTest(t, t.TempDir(), o)
-		stop := make(chan struct{})
-		var err error
-		done := make(chan struct{})
-		go func() { defer close(done); err = runCommitters(t, s, 16, 1000, stop) }()
-		set(t, s, "x", "y")
-		f.FailSync(3, vfs.EIO, true)
-		bounded(t, "committers on a broken store", func() { <-done })
-		if err != nil {
+		fsys := vfs.NewFaulty(vfs.OS)
+		s := openTest(t, t.TempDir(), testOptions(fsys))
+		f := startCommitters(t, s)
+		fsys.FailSync(3, vfs.EIO, true)
+		if err := f.wait(t, "committers on a broken store"); err != nil {
 			t.Fatal(err)
 		}
-		bounded(t, "Close", func() { _ = s.Close() })
+		bounded(t, time.Minute, "Close", func() { _ = s.Close() })
 	})
 }
