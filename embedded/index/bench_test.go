@@ -189,3 +189,24 @@ func BenchmarkApplyUnsorted(b *testing.B) {
 	defer func() { sortApply = true }()
 	benchmarkApply(b, 1000, 1, false)
 }
+
+// BenchmarkHistory: pages of 100 versions of one of 1000 keys (the server
+// benchmark's history workload), from memtables as in a running server.
+func BenchmarkHistory(b *testing.B) {
+	const keys, revs = 1000, 100
+	ix := openTest(b, b.TempDir())
+	defer ix.Close()
+	for r := 0; r < revs; r++ {
+		applyBench(b, ix, 0, keys, 1000, 1)
+	}
+	key := make([]byte, 32)
+	rng := rand.New(rand.NewPCG(1, 2))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		vs, err := ix.History(benchKey(key, rng.Uint64N(keys)), 0, revs, false, 0)
+		if err != nil || len(vs) != revs {
+			b.Fatalf("History: %d versions, %v", len(vs), err)
+		}
+	}
+}

@@ -238,12 +238,20 @@ func (ix *Index) History(key []byte, offset uint64, limit int, desc bool, atTx u
 			return nil, err
 		}
 	}
+	// The payloads are copied into one slab, not one allocation each (a
+	// page is typically 100 small versions of one key); ends[j] marks
+	// where out[j]'s payload ends, and the slices are cut once the slab
+	// stops growing.
+	slab := make([]byte, 0, int(n)*len(c.payload))
+	ends := make([]int, n)
 	for i := uint64(0); ; i++ {
 		j := i
 		if !desc {
 			j = n - 1 - i
 		}
-		out[j] = c.version()
+		slab = append(slab, c.payload...)
+		ends[j] = len(slab)
+		out[j] = Version{TxID: c.tx, Revision: c.rev}
 		if i+1 == n {
 			break
 		}
@@ -261,6 +269,16 @@ func (ix *Index) History(key []byte, offset uint64, limit int, desc bool, atTx u
 		if !ok || c.rev != want {
 			return nil, fmt.Errorf("%w: revision %d missing", ErrCorrupt, want)
 		}
+	}
+	// Payloads were appended in walk order: newest first.
+	start := 0
+	for i := uint64(0); i < n; i++ {
+		j := i
+		if !desc {
+			j = n - 1 - i
+		}
+		out[j].Payload = slab[start:ends[j]:ends[j]] // capped: an append cannot reach the next payload
+		start = ends[j]
 	}
 	return out, nil
 }

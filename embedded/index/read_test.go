@@ -176,6 +176,25 @@ func TestHistory(t *testing.T) {
 	}
 }
 
+// History's payloads share one allocation: each must still be a value of
+// its own, so that a caller appending to one cannot change the next.
+func TestHistoryPayloadsIndependent(t *testing.T) {
+	ix := openFixture(t)
+	for _, desc := range []bool{false, true} {
+		got, err := ix.History([]byte("a"), 0, 0, desc, 0)
+		if err != nil || len(got) != 3 {
+			t.Fatalf("History(a, desc %v) = %s, %v", desc, fmtVersions(got), err)
+		}
+		want := fmtVersions(got)
+		for i := range got {
+			_ = append(got[i].Payload, 'X')
+		}
+		if after := fmtVersions(got); after != want {
+			t.Errorf("desc %v: appending to the payloads changed them: %s, was %s", desc, after, want)
+		}
+	}
+}
+
 func TestCount(t *testing.T) {
 	ix := openFixture(t)
 	tests := []struct {
