@@ -20,7 +20,7 @@ import (
 // NewCommand returns the immubench root command.
 func NewCommand() *cobra.Command {
 	root := &cobra.Command{Use: "immubench", Short: "Benchmarks for attestdb", SilenceUsage: true}
-	root.AddCommand(newEngineCommand(), newServerCommand())
+	root.AddCommand(newEngineCommand(), newServerCommand(), newGRPCFloorCommand())
 	return root
 }
 
