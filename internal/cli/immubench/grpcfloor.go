@@ -43,6 +43,7 @@ type floorConfig struct {
 	duration    time.Duration
 	n           int
 	valueSize   int
+	entries     int
 	progress    time.Duration
 
 	// The child's role (hidden flags).
@@ -60,7 +61,9 @@ beat on this machine: a child process (this program re-executed) serves
 ImmuService.Get over loopback with the real server's gRPC options but no
 interceptors, no auth and no work (it answers a fixed entry), and this
 process loads it like 'immubench server --workload get' does: --concurrency
-workers over --sessions plain grpc-go connections.
+workers over --sessions plain grpc-go connections. With --entries N > 1 the
+calls are History calls answered with N fixed entries instead (the shape of
+'immubench server --workload history' is --entries 100 --concurrency 16).
 
 The last line is the server workloads' summary plus the CPU time per call:
 server_cpu_us/op is the child's CPU over its whole lifetime (start-up and
@@ -72,7 +75,7 @@ phase only. CPU times are read from /proc/self/stat (Linux, 10 ms ticks).`,
 				// Ctrl-C reaches the whole process group; the child ends when
 				// the parent closes its stdin, so it can still report its CPU.
 				signal.Ignore(os.Interrupt)
-				return serveFloor(os.Stdin, cmd.OutOrStdout(), c.valueSize, c.maxLifetime)
+				return serveFloor(os.Stdin, cmd.OutOrStdout(), c.shape(), c.maxLifetime)
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 			defer stop()
@@ -84,7 +87,8 @@ phase only. CPU times are read from /proc/self/stat (Linux, 10 ms ticks).`,
 	f.IntVar(&c.sessions, "sessions", 8, "gRPC connections the workers are spread over (round-robin)")
 	f.DurationVar(&c.duration, "duration", 10*time.Second, "how long to run (ignored when --n is set)")
 	f.IntVar(&c.n, "n", 0, "run exactly this many calls instead of --duration")
-	f.IntVar(&c.valueSize, "value-size", 32, "value size in bytes of the answered entry")
+	f.IntVar(&c.valueSize, "value-size", 32, "value size in bytes of the answered entries")
+	f.IntVar(&c.entries, "entries", 1, "entries per answer: 1 = Get (the get workload's shape), more = History answered with that many (history: 100)")
 	f.DurationVar(&c.progress, "progress", time.Second, "interval of the progress lines (0: none)")
 	f.BoolVar(&c.serve, "serve", false, "run as the child server (internal)")
 	f.DurationVar(&c.maxLifetime, "max-lifetime", time.Hour, "child server: exit after this long even if stdin stays open (internal)")
@@ -105,26 +109,52 @@ func (c *floorConfig) resolve() error {
 		return fmt.Errorf("%w: give a positive --duration or --n", ErrBadFlags)
 	case c.valueSize < 0:
 		return fmt.Errorf("%w: value-size must not be negative, got %d", ErrBadFlags, c.valueSize)
+	case c.entries < 1:
+		return fmt.Errorf("%w: entries must be positive, got %d", ErrBadFlags, c.entries)
 	}
 	// More connections than workers would stay idle.
 	c.sessions = min(c.sessions, c.concurrency)
 	return nil
 }
 
-// floorService answers every Get with a fixed entry and does nothing else.
+// floorShape is the answer the child gives: entries of valueSize bytes,
+// one for a Get, entries of them for a History.
+type floorShape struct {
+	valueSize int
+	entries   int
+}
+
+func (c *floorConfig) shape() floorShape {
+	return floorShape{valueSize: c.valueSize, entries: c.entries}
+}
+
+// floorService answers every Get with a fixed entry and every History
+// with shape.entries of them, and does nothing else.
 type floorService struct {
 	schema.UnimplementedImmuServiceServer
-	value []byte
+	value   []byte
+	entries int
 }
 
 func (s *floorService) Get(_ context.Context, req *schema.KeyRequest) (*schema.Entry, error) {
 	return &schema.Entry{Tx: 1, Key: req.Key, Value: s.value, Revision: 1}, nil
 }
 
+func (s *floorService) History(_ context.Context, req *schema.HistoryRequest) (*schema.Entries, error) {
+	// Built per call, as a server builds its answer; one slab of entries.
+	es := make([]schema.Entry, s.entries)
+	out := &schema.Entries{Entries: make([]*schema.Entry, s.entries)}
+	for i := range es {
+		es[i].Tx, es[i].Key, es[i].Value, es[i].Revision = uint64(i+1), req.Key, s.value, uint64(i+1)
+		out.Entries[i] = &es[i]
+	}
+	return out, nil
+}
+
 // serveFloor is the child's role: it prints its address, serves until in
 // reaches EOF (the parent closed it or is gone), then prints its CPU time.
 // maxLifetime bounds its life if in never ends.
-func serveFloor(in io.Reader, out io.Writer, valueSize int, maxLifetime time.Duration) error {
+func serveFloor(in io.Reader, out io.Writer, shape floorShape, maxLifetime time.Duration) error {
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -137,7 +167,7 @@ func serveFloor(in io.Reader, out io.Writer, valueSize int, maxLifetime time.Dur
 		grpc.InitialConnWindowSize(8<<20),
 		grpc.ForceServerCodecV2(codec.Codec{}),
 	)
-	schema.RegisterImmuServiceServer(g, &floorService{value: bytes.Repeat([]byte{'v'}, valueSize)})
+	schema.RegisterImmuServiceServer(g, &floorService{value: bytes.Repeat([]byte{'v'}, shape.valueSize), entries: shape.entries})
 	go func() { _ = g.Serve(lis) }()
 	defer g.Stop()
 	if _, err := fmt.Fprintln(out, lis.Addr().String()); err != nil {
@@ -218,7 +248,7 @@ func startFloorChild(c floorConfig, errOut io.Writer) (*floorChild, error) {
 		lifetime = c.duration + time.Minute
 	}
 	cmd := exec.Command(exe, "grpc-floor", "--serve",
-		"--value-size", strconv.Itoa(c.valueSize), "--max-lifetime", lifetime.String())
+		"--value-size", strconv.Itoa(c.valueSize), "--entries", strconv.Itoa(c.entries), "--max-lifetime", lifetime.String())
 	cmd.Stderr = errOut
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -356,12 +386,12 @@ func runGRPCFloor(ctx context.Context, out, errOut io.Writer, c floorConfig) err
 		// Connect outside the measured phase, as the server workloads do
 		// when they open their sessions.
 		key := make([]byte, floorKeySize)
-		if err := floorGet(ctx, schema.NewImmuServiceClient(cc), &schema.KeyRequest{Key: key}, c.valueSize); err != nil {
+		if err := floorCall(ctx, schema.NewImmuServiceClient(cc), key, c.shape()); err != nil {
 			return fmt.Errorf("grpc-floor: first call on connection %d: %w", i, err)
 		}
 	}
-	fmt.Fprintf(out, "grpc-floor child pid=%d addr=%s concurrency=%d sessions=%d value-size=%d\n",
-		child.pid(), child.addr, c.concurrency, c.sessions, c.valueSize)
+	fmt.Fprintf(out, "grpc-floor child pid=%d addr=%s concurrency=%d sessions=%d value-size=%d entries=%d\n",
+		child.pid(), child.addr, c.concurrency, c.sessions, c.valueSize, c.entries)
 
 	// rec gives the progress lines and the error printing of the server
 	// workloads; latencies go to per-worker histograms instead of its
@@ -397,15 +427,15 @@ func runGRPCFloor(ctx context.Context, out, errOut io.Writer, c floorConfig) err
 			var seed [32]byte
 			seed[0], seed[1] = byte(w), byte(w>>8)
 			rnd := rand.NewChaCha8(seed)
-			req := &schema.KeyRequest{Key: make([]byte, floorKeySize)}
+			key := make([]byte, floorKeySize)
 			for {
 				i, ok := next()
 				if !ok || ctx.Err() != nil {
 					return
 				}
-				_, _ = rnd.Read(req.Key)
+				_, _ = rnd.Read(key)
 				t := time.Now()
-				err := floorGet(ctx, svc, req, c.valueSize)
+				err := floorCall(ctx, svc, key, c.shape())
 				if err != nil && ctx.Err() != nil {
 					return // interrupted: the call did not fail on its own
 				}
@@ -451,9 +481,9 @@ func runGRPCFloor(ctx context.Context, out, errOut io.Writer, c floorConfig) err
 		return float64(d) / float64(time.Microsecond) / float64(ops+errs)
 	}
 	fmt.Fprintf(out, "elapsed=%v ops=%d entries=%d server_cpu=%v client_cpu=%v\n",
-		elapsed.Round(time.Millisecond), ops, ops, serverCPU, cpu1-cpu0)
+		elapsed.Round(time.Millisecond), ops, ops*int64(c.entries), serverCPU, cpu1-cpu0)
 	fmt.Fprintf(out, "workload=grpc-floor concurrency=%d ops/s=%.0f entries/s=%.0f p50=%v p99=%v errors=%d server_cpu_us/op=%.2f client_cpu_us/op=%.2f\n",
-		c.concurrency, opsPerSec, opsPerSec, roundDur(all.percentile(0.50)), roundDur(all.percentile(0.99)), errs,
+		c.concurrency, opsPerSec, opsPerSec*float64(c.entries), roundDur(all.percentile(0.50)), roundDur(all.percentile(0.99)), errs,
 		perCall(serverCPU), perCall(cpu1-cpu0))
 	if errs > 0 {
 		return fmt.Errorf("%w: %d of %d calls failed", ErrRunFailed, errs, ops+errs)
@@ -464,16 +494,36 @@ func runGRPCFloor(ctx context.Context, out, errOut io.Writer, c floorConfig) err
 // errWrongAnswer reports an answer that is not the child's fixed entry.
 var errWrongAnswer = errors.New("wrong answer")
 
-// floorGet makes one call and checks that the answer is the fixed entry
-// for the key asked.
-func floorGet(ctx context.Context, svc schema.ImmuServiceClient, req *schema.KeyRequest, valueSize int) error {
-	e, err := svc.Get(ctx, req)
+// floorCall makes one call (a Get, or a History when the shape has more
+// than one entry) and checks that the answer is the child's fixed one for
+// the key asked.
+func floorCall(ctx context.Context, svc schema.ImmuServiceClient, key []byte, shape floorShape) error {
+	if shape.entries <= 1 {
+		e, err := svc.Get(ctx, &schema.KeyRequest{Key: key})
+		if err != nil {
+			return err
+		}
+		return checkFloorEntry(e, key, shape.valueSize)
+	}
+	es, err := svc.History(ctx, &schema.HistoryRequest{Key: key, Limit: int32(shape.entries)})
 	if err != nil {
 		return err
 	}
-	if len(e.GetValue()) != valueSize || !bytes.Equal(e.GetKey(), req.Key) {
+	if n := len(es.GetEntries()); n != shape.entries {
+		return fmt.Errorf("%w: %d entries, want %d", errWrongAnswer, n, shape.entries)
+	}
+	for _, e := range es.GetEntries() {
+		if err := checkFloorEntry(e, key, shape.valueSize); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkFloorEntry(e *schema.Entry, key []byte, valueSize int) error {
+	if len(e.GetValue()) != valueSize || !bytes.Equal(e.GetKey(), key) {
 		return fmt.Errorf("%w: key %x value of %d bytes, want key %x and %d bytes",
-			errWrongAnswer, e.GetKey(), len(e.GetValue()), req.Key, valueSize)
+			errWrongAnswer, e.GetKey(), len(e.GetValue()), key, valueSize)
 	}
 	return nil
 }

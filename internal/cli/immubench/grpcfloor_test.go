@@ -122,6 +122,32 @@ func TestGRPCFloor(t *testing.T) {
 	}
 }
 
+// TestGRPCFloorHistory: with --entries the calls are History calls and
+// entries/s counts the entries of the answers.
+func TestGRPCFloorHistory(t *testing.T) {
+	needProcCPU(t)
+	t.Setenv(testChildEnv, "command")
+	out, errOut, err := runBench("grpc-floor", "--n", "300", "--entries", "10", "--concurrency", "2", "--sessions", "1", "--progress", "0")
+	if err != nil {
+		t.Fatalf("run: %v\nstdout:\n%s\nstderr:\n%s", err, out, errOut)
+	}
+	m := floorSummary.FindStringSubmatch(lastLine(out))
+	if m == nil {
+		t.Fatalf("last line %q does not have the grpc-floor summary format\n%s", lastLine(out), out)
+	}
+	ops, _ := strconv.Atoi(m[2])
+	entries, _ := strconv.Atoi(m[3])
+	if m[6] != "0" || ops <= 0 || entries < 9*ops || entries > 11*ops {
+		t.Errorf("summary %q: want errors=0 and entries/s = 10 × ops/s", m[0])
+	}
+	if !strings.Contains(out, " ops=300 entries=3000 ") || !strings.Contains(out, "entries=10\n") {
+		t.Errorf("want 300 calls of 10 entries reported:\n%s", out)
+	}
+	if pid := childPid(t, out); pid == os.Getpid() || !processGone(pid) {
+		t.Errorf("child pid %d still exists after the run", pid)
+	}
+}
+
 func TestGRPCFloorBadFlags(t *testing.T) {
 	tests := []struct {
 		name string
@@ -134,6 +160,7 @@ func TestGRPCFloorBadFlags(t *testing.T) {
 		{"negative n", []string{"--n", "-1"}, "n must not be negative"},
 		{"no duration", []string{"--duration", "0"}, "positive --duration or --n"},
 		{"negative value size", []string{"--value-size", "-1"}, "value-size must not be negative"},
+		{"zero entries", []string{"--entries", "0"}, "entries must be positive"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -190,7 +217,10 @@ func TestServeFloorStops(t *testing.T) {
 		inR, inW := io.Pipe()
 		outR, outW := io.Pipe()
 		done := make(chan error, 1)
-		go func() { done <- serveFloor(inR, outW, 5, time.Minute); _ = outW.Close() }()
+		go func() {
+			done <- serveFloor(inR, outW, floorShape{valueSize: 5, entries: 3}, time.Minute)
+			_ = outW.Close()
+		}()
 		lines := bufio.NewScanner(outR)
 		if !lines.Scan() {
 			t.Fatal("no address")
@@ -204,11 +234,19 @@ func TestServeFloorStops(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		svc := schema.NewImmuServiceClient(cc)
-		if err := floorGet(ctx, svc, &schema.KeyRequest{Key: []byte("k")}, 5); err != nil {
-			t.Fatal(err)
-		}
-		if err := floorGet(ctx, svc, &schema.KeyRequest{Key: []byte("k")}, 6); !errors.Is(err, errWrongAnswer) {
-			t.Errorf("a wrong value size gave %v, want %v", err, errWrongAnswer)
+		for _, c := range []struct {
+			shape floorShape
+			want  error
+		}{
+			{floorShape{valueSize: 5, entries: 1}, nil},            // Get
+			{floorShape{valueSize: 5, entries: 3}, nil},            // History of 3
+			{floorShape{valueSize: 6, entries: 1}, errWrongAnswer}, // wrong value size
+			{floorShape{valueSize: 6, entries: 3}, errWrongAnswer}, // in a History too
+			{floorShape{valueSize: 5, entries: 4}, errWrongAnswer}, // wrong number of entries
+		} {
+			if err := floorCall(ctx, svc, []byte("k"), c.shape); !errors.Is(err, c.want) {
+				t.Errorf("floorCall(%+v) = %v, want %v", c.shape, err, c.want)
+			}
 		}
 		_ = inW.Close()
 		if !lines.Scan() || !strings.HasPrefix(lines.Text(), floorCPULine) {
@@ -227,7 +265,9 @@ func TestServeFloorStops(t *testing.T) {
 		inR, inW := io.Pipe()
 		defer inW.Close()
 		done := make(chan error, 1)
-		go func() { done <- serveFloor(inR, io.Discard, 5, 200*time.Millisecond) }()
+		go func() {
+			done <- serveFloor(inR, io.Discard, floorShape{valueSize: 5, entries: 1}, 200*time.Millisecond)
+		}()
 		select {
 		case err := <-done:
 			if err == nil || !strings.Contains(err.Error(), "maximum lifetime") {
