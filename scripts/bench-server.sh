@@ -8,8 +8,9 @@
 #   BENCH_DURATION   time per workload (default 10s)
 #   BENCH_WORKLOADS  space-separated subset (default: all eight, and
 #                    verifiedget-1: verifiedget over keys written one per tx,
-#                    and grpc-floor: grpc-go alone answering a Get that does
-#                    no work, in a process of its own, not our server)
+#                    and grpc-floor / grpc-floor-history: grpc-go alone
+#                    answering a Get / a 100-entry History that does no work,
+#                    in a process of its own, not our server)
 #   BENCH_DOC        file to update (default docs/BENCHMARKS.md; "-" prints only)
 set -euo pipefail
 
@@ -23,7 +24,7 @@ DURATION=${BENCH_DURATION:-10s}
 # (get fell from 33k to 21k ops/s when it followed setall).
 # grpc-floor runs first, on the idle machine: it is the most any server built
 # on grpc-go can answer here with the same load generator shape as get.
-WORKLOADS=${BENCH_WORKLOADS:-"grpc-floor set verifiedset get verifiedget verifiedget-1 scan history mixed setall"}
+WORKLOADS=${BENCH_WORKLOADS:-"grpc-floor grpc-floor-history set verifiedset get verifiedget verifiedget-1 scan history mixed setall"}
 DOC=${BENCH_DOC:-docs/BENCHMARKS.md}
 GO=${GO:-go}
 
@@ -77,8 +78,10 @@ for w in $WORKLOADS; do
 	if [[ "$w" == verifiedget-1 ]]; then
 		args=(--workload verifiedget --preload-batch 1 --keys 20000)
 	fi
-	if [[ "$w" == grpc-floor ]]; then
-		if ! "$work/immubench" grpc-floor --duration "$DURATION" | tee "$work/$w.out" >&2; then
+	if [[ "$w" == grpc-floor* ]]; then
+		fargs=()
+		[[ "$w" == grpc-floor-history ]] && fargs=(--entries 100 --concurrency 16)
+		if ! "$work/immubench" grpc-floor "${fargs[@]}" --duration "$DURATION" | tee "$work/$w.out" >&2; then
 			status=1
 		fi
 	elif ! "$work/immubench" server --address 127.0.0.1 --port "$port" "${args[@]}" \
@@ -95,7 +98,8 @@ for w in $WORKLOADS; do
 	get() { sed -n "s#.* $1=\([^ ]*\).*#\1#p" <<<" $line"; }
 	fmt() { sed ':a;s/\B[0-9]\{3\}\>/,&/;ta' <<<"$1"; } # thousands separators
 	label=$w
-	[[ "$w" == grpc-floor ]] && label="grpc-floor (grpc-go alone, no work; not our server)"
+	[[ "$w" == grpc-floor ]] && label="grpc-floor (grpc-go alone answering get's shape, no work; not our server)"
+	[[ "$w" == grpc-floor-history ]] && label="grpc-floor-history (grpc-go alone answering history's 100 entries, no work; not our server)"
 	rows+="| $label | $(get concurrency) | $(fmt "$(get ops/s)") | $(fmt "$(get entries/s)") | $(get p50) | $(get p99) | $(get errors) |"$'\n'
 done
 load_end=$(loadavg)
