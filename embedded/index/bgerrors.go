@@ -22,7 +22,8 @@ import (
 //     (it runs on the failing goroutine, holding Pebble's DB mutex, so the
 //     bound also bounds how long Close waits for it);
 //   - lets Close stop waiting for its flush at the first failure
-//     (flushOnClose).
+//     (flushOnClose), and give up waiting for an operation stuck in
+//     Pebble after closeAbandonAfter of failures (Close).
 //
 // A flush or compaction that succeeds ends the run.
 type bgErrors struct {
@@ -36,6 +37,9 @@ type bgErrors struct {
 	lastLog    time.Time     //
 	note       chan struct{} // capacity 1: a failure happened
 }
+
+// closeAbandonAfter: see Close (a variable: tests shorten it).
+var closeAbandonAfter = 5 * time.Second
 
 const (
 	bgLogEvery   = 10 * time.Second
@@ -105,6 +109,16 @@ func (ix *Index) waitRoom(n uint64) error {
 		time.Sleep(bgBackoffMin)
 	}
 	return nil
+}
+
+// current is the latest failure while a run of failures lasts, else nil.
+func (b *bgErrors) current() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.run == 0 {
+		return nil
+	}
+	return b.last
 }
 
 // succeeded ends a run of failures (a flush or compaction completed).

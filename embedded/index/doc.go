@@ -97,7 +97,10 @@
 // full or vanished disk) is retried by Pebble at once and for ever; the
 // index slows those retries down, logs one line per run of failures and
 // per 10 s, and Close stops waiting for its flush at the first failure
-// (bgerrors.go).
+// (bgerrors.go). An Apply that entered Pebble's write stall before the
+// failures began never returns (only a successful flush ends the stall);
+// Close gives up waiting for it after closeAbandonAfter of failures and
+// leaves the Pebble DB open (ErrCloseAbandoned, see Close).
 //
 // # Concurrency and locking
 //

@@ -25,4 +25,6 @@ var (
 	// ErrCorrupt: a stored key or value does not decode. The index is derived
 	// data: Destroy it and rebuild from the log.
 	ErrCorrupt = errors.New("index: corrupt index data")
+	// ErrCloseAbandoned: Close gave up (see Close).
+	ErrCloseAbandoned = errors.New("index: not closed cleanly: background work is failing and an operation is stuck in Pebble")
 )

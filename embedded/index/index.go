@@ -9,10 +9,12 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/sstable"
+	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
 // Defaults for the zero values of Options.
@@ -70,6 +72,11 @@ type Index struct {
 	// by Close; closed and iters are guarded by it (iters also by itersMu).
 	mu     sync.RWMutex
 	closed bool
+	// closing is set by the first Close before it waits for mu: operations
+	// that start after it fail with ErrClosed, so only those in progress
+	// are waited for. closeDone is closed when that Close returns.
+	closing   atomic.Bool
+	closeDone chan struct{}
 
 	itersMu sync.Mutex
 	iters   map[*Iterator]struct{}
@@ -175,6 +182,9 @@ func open(opts Options) (ix *Index, err error) {
 			po.Levels[i].Compression = func() *sstable.CompressionProfile { return sstable.NoCompression }
 		}
 	}
+	if testFS != nil {
+		po.FS = testFS
+	}
 	db, err := pebble.Open(opts.Dir, po)
 	if err != nil {
 		return nil, fmt.Errorf("index: open %s: %w", opts.Dir, err)
@@ -187,6 +197,7 @@ func open(opts Options) (ix *Index, err error) {
 		maxKeyLen:    opts.MaxKeyLen,
 		dir:          opts.Dir,
 		iters:        make(map[*Iterator]struct{}),
+		closeDone:    make(chan struct{}),
 	}
 	v, closer, err := db.Get(watermarkKey)
 	switch {
@@ -228,6 +239,9 @@ func (ix *Index) IndexedUpTo() uint64 { return ix.indexed.Load() }
 // rlock takes the read lock and fails if the index is closed. On success the
 // caller must ix.mu.RUnlock().
 func (ix *Index) rlock() error {
+	if ix.closing.Load() {
+		return ErrClosed
+	}
 	ix.mu.RLock()
 	if ix.closed {
 		ix.mu.RUnlock()
@@ -268,10 +282,32 @@ func (ix *Index) Compact() (err error) {
 }
 
 // Close flushes and closes the index. Open iterators are invalidated (their
-// Next returns false with ErrClosed). Closing twice returns ErrClosed.
+// Next returns false with ErrClosed). Closing twice returns ErrClosed (a
+// second Close waits for the first).
+//
+// Close waits for the operations in progress. One of them may never end:
+// an Apply that entered Pebble's stop-writes stall while flushes were
+// merely slow waits for a flush to succeed, and when the flushes then fail
+// (a dying disk) none ever does. If background work keeps failing for
+// closeAbandonAfter while Close waits, Close gives up and returns
+// ErrCloseAbandoned without touching Pebble: the DB is left open, the
+// stuck goroutine stays blocked in Pebble (nothing it can touch is freed;
+// if it ever returns it just finishes its Apply), and every later
+// operation fails with ErrClosed. Nothing is lost: the next Open finds
+// what was flushed, a prefix of the applied batches, and the engine
+// catches up from its log (doc.go).
 func (ix *Index) Close() (err error) {
 	defer ix.guard(&err)
-	ix.mu.Lock()
+	if !ix.closing.CompareAndSwap(false, true) {
+		<-ix.closeDone
+		return ErrClosed
+	}
+	defer close(ix.closeDone)
+	if failed := ix.lockClose(); failed != nil {
+		close(ix.buildStop) // the key filter scan (it is no use any more)
+		return fmt.Errorf("%w (waited %v; %v): the index was left open and is caught up from the log at the next open",
+			ErrCloseAbandoned, closeAbandonAfter, failed)
+	}
 	defer ix.mu.Unlock()
 	if ix.closed {
 		return ErrClosed
@@ -305,6 +341,34 @@ func (ix *Index) Close() (err error) {
 	}
 	return nil
 }
+
+// lockClose takes mu for Close, or returns the background failure for
+// which it gave up (see Close). It polls instead of blocking in Lock so
+// that it can give up; closing is set, so it waits only for operations
+// already in progress.
+func (ix *Index) lockClose() error {
+	var since time.Time // background work failing at every poll since then
+	for !ix.mu.TryLock() {
+		switch {
+		case !ix.bg.failing():
+			since = time.Time{}
+		case since.IsZero():
+			since = time.Now()
+		case time.Since(since) >= closeAbandonAfter:
+			if err := ix.bg.current(); err != nil {
+				return err
+			}
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return nil
+}
+
+// Failing is the latest failure of Pebble's background work (a flush or a
+// compaction) while they keep failing, nil once one succeeds. The engine
+// uses it to bound how long its Close waits for an applier stuck in
+// Pebble (see Close).
+func (ix *Index) Failing() error { return ix.bg.current() }
 
 // flushOnClose flushes the memtables, so that the next Open finds them on
 // disk, but stops waiting at the first background failure after it asked:
@@ -340,6 +404,9 @@ func (ix *Index) flushOnClose() error {
 // closeNoFlush closes like a crash would leave things: memtables are lost.
 // Tests use it to check crash semantics.
 func (ix *Index) closeNoFlush() error {
+	if ix.closing.Load() {
+		return ErrClosed
+	}
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	if ix.closed {
@@ -379,6 +446,9 @@ func (ix *Index) checkKey(key []byte) error {
 	}
 	return nil
 }
+
+// testFS, when set by a test before Open, is the file system Pebble uses.
+var testFS vfs.FS
 
 // memTableStopWrites is Pebble's MemTableStopWritesThreshold: writes (and
 // a forced flush) wait while the queued memtables reach it (see waitRoom).

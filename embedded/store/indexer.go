@@ -70,7 +70,7 @@ func decodePayload(b []byte) (payload, error) {
 // indexer applies committed txs to the key index, in batches, reading
 // them back from the log (recent records are still in the page cache).
 func (s *Store) indexer() {
-	defer s.idxWg.Done()
+	defer close(s.idxDone)
 	if s.ix().Reset() != nil {
 		// Open found the index damaged and started it over empty: the
 		// catch-up below rebuilds it from the log.

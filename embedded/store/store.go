@@ -83,7 +83,7 @@ type Store struct {
 	closed   atomic.Bool
 	closeMu  sync.Mutex
 	wg       sync.WaitGroup
-	idxWg    sync.WaitGroup
+	idxDone  chan struct{} // closed when the indexer goroutine ends (nil: no index)
 	checkpMu sync.Mutex
 	cpID     uint64 // last checkpoint written or found at open
 }
@@ -143,7 +143,7 @@ func Open(dir string, opts *Options) (*Store, error) {
 			}
 			s.idxPtr.Store(ix)
 		}
-		s.idxWg.Add(1)
+		s.idxDone = make(chan struct{})
 		go s.indexer()
 	}
 	if o.Synced { // before the committer starts: it selects on syncIdle
@@ -312,18 +312,72 @@ func (s *Store) Close() error {
 			errs = append(errs, err)
 		}
 	}
-	s.idxWg.Wait()
-	s.idxRunMu.Lock() // a RebuildIndex in progress stops at its next batch
-	if s.ix() != nil {
-		if err := s.ix().Close(); err != nil {
-			errs = append(errs, err)
-		}
+	if err := s.closeIndex(); err != nil {
+		errs = append(errs, err)
 	}
-	s.idxRunMu.Unlock()
 	if err := s.closeFiles(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// closeIndex waits for the indexer to end and for a RebuildIndex in
+// progress to stop at its next batch (idxRunMu), then closes the index.
+//
+// An Apply can be stuck in Pebble for good (index.Close): while the index
+// reports failing background work, closeIndex stops waiting and closes the
+// index under the indexer. The index's Close then waits for that Apply a
+// bounded time and, if it is stuck, gives up (index.ErrCloseAbandoned):
+// the stuck goroutine is left blocked in Pebble, where it can only finish
+// its Apply (indexer and rebuild stop at closing before reading the log
+// again), and the index is caught up from the log at the next Open.
+func (s *Store) closeIndex() error {
+	if s.ix() == nil {
+		return nil
+	}
+	failing := s.waitIndexer()
+	if failing == nil {
+		defer s.idxRunMu.Unlock()
+		return s.ix().Close()
+	}
+	err := failing.Close()
+	switch {
+	case errors.Is(err, index.ErrCloseAbandoned):
+		return fmt.Errorf("store: close key index (the log is intact): %w", err)
+	case errors.Is(err, index.ErrClosed):
+		err = nil // closed by a repair, which swaps in another (below)
+	}
+	// Close got the index: nothing was stuck, and the indexer and a
+	// rebuild meet ErrClosed or closing now.
+	<-s.idxDone
+	s.idxRunMu.Lock()
+	defer s.idxRunMu.Unlock()
+	if cur := s.ix(); cur != failing {
+		err = errors.Join(err, cur.Close())
+	}
+	return err
+}
+
+// waitIndexer returns nil, holding idxRunMu, once the indexer has ended
+// and no rebuild runs; or, without it, the index as soon as it reports
+// failing background work while waiting.
+func (s *Store) waitIndexer() *index.Index {
+	done := s.idxDone
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			done = nil // ended: now only idxRunMu is polled
+		case <-tick.C:
+		}
+		if done == nil && s.idxRunMu.TryLock() {
+			return nil
+		}
+		if ix := s.ix(); ix.Failing() != nil {
+			return ix
+		}
+	}
 }
 
 func (s *Store) closeFiles() error {

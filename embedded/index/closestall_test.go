@@ -1,0 +1,178 @@
+package index
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+// stallFS is a disk that turns slow, then dies: while held, creating an
+// sstable waits at a gate; once failing, creating one fails with EIO.
+// Other files (MANIFEST, OPTIONS, …) are left alone.
+type stallFS struct {
+	vfs.FS
+	mu      sync.Mutex
+	gate    chan struct{} // closed: creations go on
+	failing atomic.Bool
+	held    atomic.Int32 // creations waiting at the gate
+}
+
+func newStallFS() *stallFS {
+	f := &stallFS{FS: vfs.Default, gate: make(chan struct{})}
+	close(f.gate)
+	return f
+}
+
+func (f *stallFS) Create(name string, cat vfs.DiskWriteCategory) (vfs.File, error) {
+	if strings.HasSuffix(name, ".sst") || strings.HasSuffix(name, ".blob") {
+		f.mu.Lock()
+		gate := f.gate
+		f.mu.Unlock()
+		f.held.Add(1)
+		<-gate
+		f.held.Add(-1)
+		if f.failing.Load() {
+			return nil, &os.PathError{Op: "create", Path: name, Err: syscall.EIO}
+		}
+	}
+	return f.FS.Create(name, cat)
+}
+
+// hold makes sstable creations wait until release.
+func (f *stallFS) hold() {
+	f.mu.Lock()
+	f.gate = make(chan struct{})
+	f.mu.Unlock()
+}
+
+// release lets the held creations go on, failing them (and all later
+// ones) if fail.
+func (f *stallFS) release(fail bool) {
+	f.failing.Store(fail)
+	f.mu.Lock()
+	close(f.gate)
+	f.mu.Unlock()
+}
+
+// TestCloseAbandonsApplyStalledBeforeFlushesFail: flushes are slow (held)
+// while the applier fills the memtables, so its Apply enters Pebble's
+// stop-writes stall while nothing has failed yet; then every flush fails.
+// Pebble only ends that stall when a flush succeeds, so the Apply never
+// returns and keeps holding the index's read lock. Close must give up
+// after closeAbandonAfter with ErrCloseAbandoned instead of hanging (a
+// server's shutdown would hang with it); the index is then unusable
+// (ErrClosed), and the stuck Apply, released by a disk that recovers,
+// returns without harm.
+func TestCloseAbandonsApplyStalledBeforeFlushesFail(t *testing.T) {
+	const mts = 1 << 20
+	fs := newStallFS()
+	testFS = fs
+	t.Cleanup(func() { testFS = nil })
+	old := closeAbandonAfter
+	closeAbandonAfter = 300 * time.Millisecond
+	t.Cleanup(func() { closeAbandonAfter = old })
+
+	ix, err := Open(Options{Dir: t.TempDir(), MemTableSize: mts, CacheSize: testCache, Logger: &countingLogger{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs.hold()
+	var applies atomic.Int64 // Applies returned
+	applied := make(chan error, 1)
+	go func() {
+		for i := 0; ; i++ {
+			err := applyBig(ix, ix.IndexedUpTo()+1, fmt.Sprintf("k%06d", i))
+			applies.Add(1)
+			if err != nil {
+				applied <- err
+				return
+			}
+		}
+	}()
+	waitStalled(t, ix, fs, &applies, applied, mts)
+	if ix.bg.failing() {
+		t.Fatal("background work failed before the stall: not the case under test")
+	}
+
+	fs.release(true) // the disk dies: the held flush and every retry fail
+	for deadline := time.Now().Add(10 * time.Second); !ix.bg.failing(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the flushes never failed")
+		}
+	}
+	select {
+	case err := <-applied:
+		t.Fatalf("the stalled Apply returned (%v): not the case under test", err)
+	default:
+	}
+
+	start := time.Now()
+	closed := make(chan error, 1)
+	go func() { closed <- ix.Close() }()
+	select {
+	case err = <-closed:
+	case <-time.After(closeAbandonAfter + 10*time.Second):
+		t.Fatal("Close still waiting for an Apply stalled behind flushes that keep failing")
+	}
+	t.Logf("Close after %v: %v", time.Since(start).Round(time.Millisecond), err)
+	if !errors.Is(err, ErrCloseAbandoned) {
+		t.Fatalf("Close = %v, want ErrCloseAbandoned", err)
+	}
+	if _, err := ix.Get([]byte("k000000-0"), 0); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Get after an abandoned Close = %v, want ErrClosed", err)
+	}
+	if err := ix.Close(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("second Close = %v, want ErrClosed", err)
+	}
+
+	// The disk recovers: the stalled Apply completes, touching nothing the
+	// abandoned Close freed (-race checks), and the writer's next Apply
+	// finds the index closed.
+	fs.failing.Store(false)
+	select {
+	case err := <-applied:
+		if !errors.Is(err, ErrClosed) {
+			t.Fatalf("writer ended with %v, want ErrClosed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the stalled Apply did not return after the disk recovered")
+	}
+	// Release what the abandoned index holds (a process would just exit).
+	ix.points.closeAll()
+	if err := ix.db.Close(); err != nil {
+		t.Logf("closing the abandoned Pebble DB: %v", err)
+	}
+}
+
+// waitStalled waits until the writer's Apply has not returned for 200 ms
+// with the memtables at Pebble's stop-writes threshold behind held flushes.
+func waitStalled(t *testing.T, ix *Index, fs *stallFS, applies *atomic.Int64, applied chan error, mts uint64) {
+	t.Helper()
+	last, since := applies.Load(), time.Now()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		select {
+		case err := <-applied:
+			t.Fatalf("Apply failed before the stall: %v", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the writer never stalled")
+		}
+		if n := applies.Load(); n != last {
+			last, since = n, time.Now()
+			continue
+		}
+		if time.Since(since) >= 200*time.Millisecond && fs.held.Load() > 0 &&
+			ix.db.Metrics().MemTable.Size >= memTableStopWrites*mts {
+			return
+		}
+	}
+}
