@@ -265,7 +265,7 @@ func FuzzUnmarshalFilter(f *testing.F) {
 
 func TestKeyFilter(t *testing.T) {
 	kf := &keyFilter{}
-	const n = 300_000 // several segments
+	const n = filterFirstCap + filterFirstCap/2 // several segments (keys of 3 bytes: n < 1<<24)
 	for i := 0; i < n; i++ {
 		kf.add(keyHash([]byte{byte(i), byte(i >> 8), byte(i >> 16), 'k'}))
 	}
