@@ -80,7 +80,8 @@ func TestCloseAbandonsApplyStalledBeforeFlushesFail(t *testing.T) {
 	closeAbandonAfter = 300 * time.Millisecond
 	t.Cleanup(func() { closeAbandonAfter = old })
 
-	ix, err := Open(Options{Dir: t.TempDir(), MemTableSize: mts, CacheSize: testCache, Logger: &countingLogger{}})
+	dir := t.TempDir()
+	ix, err := Open(Options{Dir: dir, MemTableSize: mts, CacheSize: testCache, Logger: &countingLogger{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,6 +132,13 @@ func TestCloseAbandonsApplyStalledBeforeFlushesFail(t *testing.T) {
 	}
 	if err := ix.Close(); !errors.Is(err, ErrClosed) {
 		t.Fatalf("second Close = %v, want ErrClosed", err)
+	}
+	// Pebble still holds the directory: it cannot be opened again in this
+	// process (a database unloaded this way cannot be loaded again before
+	// a restart), rather than two Pebble DBs sharing it.
+	if again, err := Open(Options{Dir: dir, MemTableSize: mts, CacheSize: testCache}); err == nil {
+		again.Close()
+		t.Fatal("Open of the directory of an abandoned index succeeded")
 	}
 
 	// The disk recovers: the stalled Apply completes, touching nothing the

@@ -293,9 +293,11 @@ func (ix *Index) Compact() (err error) {
 // ErrCloseAbandoned without touching Pebble: the DB is left open, the
 // stuck goroutine stays blocked in Pebble (nothing it can touch is freed;
 // if it ever returns it just finishes its Apply), and every later
-// operation fails with ErrClosed. Nothing is lost: the next Open finds
-// what was flushed, a prefix of the applied batches, and the engine
-// catches up from its log (doc.go).
+// operation fails with ErrClosed. Pebble keeps the directory locked until
+// the process exits, so Open of it fails until then (no second DB on the
+// same files). Nothing is lost: the next process's Open finds what was
+// flushed, a prefix of the applied batches, and the engine catches up
+// from its log (doc.go).
 func (ix *Index) Close() (err error) {
 	defer ix.guard(&err)
 	if !ix.closing.CompareAndSwap(false, true) {
@@ -305,7 +307,7 @@ func (ix *Index) Close() (err error) {
 	defer close(ix.closeDone)
 	if failed := ix.lockClose(); failed != nil {
 		close(ix.buildStop) // the key filter scan (it is no use any more)
-		return fmt.Errorf("%w (waited %v; %v): the index was left open and is caught up from the log at the next open",
+		return fmt.Errorf("%w (waited %v; %v): the index is left open until the process exits and is caught up from the log at the next start",
 			ErrCloseAbandoned, closeAbandonAfter, failed)
 	}
 	defer ix.mu.Unlock()
