@@ -72,6 +72,11 @@ the calls made; client_cpu_us/op is this process's CPU over the measured
 phase only. CPU times are read from /proc/self/stat (Linux, 10 ms ticks).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if c.serve {
+				// The parent passes checked values, but a bad hand-made
+				// --value-size would panic in bytes.Repeat.
+				if err := c.resolve(); err != nil {
+					return err
+				}
 				// Ctrl-C reaches the whole process group; the child ends when
 				// the parent closes its stdin, so it can still report its CPU.
 				signal.Ignore(os.Interrupt)

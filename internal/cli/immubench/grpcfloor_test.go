@@ -175,6 +175,17 @@ func TestGRPCFloorBadFlags(t *testing.T) {
 	}
 }
 
+// TestGRPCFloorServeBadFlags: the hidden child role checks its flags
+// too (a negative --value-size used to panic in bytes.Repeat).
+func TestGRPCFloorServeBadFlags(t *testing.T) {
+	for _, args := range [][]string{{"--value-size", "-1"}, {"--entries", "0"}} {
+		_, _, err := runBench(append([]string{"grpc-floor", "--serve"}, args...)...)
+		if !errors.Is(err, ErrBadFlags) {
+			t.Errorf("grpc-floor --serve %v: err = %v, want %v", args, err, ErrBadFlags)
+		}
+	}
+}
+
 // TestGRPCFloorChildWithoutAddress: a child that prints nothing is killed
 // after the timeout, and one that exits is reported.
 func TestGRPCFloorChildWithoutAddress(t *testing.T) {
