@@ -117,9 +117,34 @@ func (c *floorConfig) resolve() error {
 	case c.entries < 1:
 		return fmt.Errorf("%w: entries must be positive, got %d", ErrBadFlags, c.entries)
 	}
+	if size := c.shape().answerSize(); size > floorMaxAnswer {
+		return fmt.Errorf("%w: an answer of %d entries with %d-byte values is %d bytes or more, over grpc-go's default limit of %d a client receives (package client's too): every call would fail",
+			ErrBadFlags, c.entries, c.valueSize, size, floorMaxAnswer)
+	}
 	// More connections than workers would stay idle.
 	c.sessions = min(c.sessions, c.concurrency)
 	return nil
+}
+
+// floorMaxAnswer is grpc-go's default limit on a message a client receives,
+// which package client keeps.
+const floorMaxAnswer = 4 << 20
+
+// answerSize is the encoded size of the child's answer; or, when each
+// entry's key and value alone exceed floorMaxAnswer, that lower bound,
+// without building the answer.
+func (s floorShape) answerSize() int64 {
+	if least := int64(s.entries) * int64(floorKeySize+s.valueSize); least > floorMaxAnswer {
+		return least
+	}
+	svc := &floorService{value: make([]byte, s.valueSize), entries: s.entries}
+	key := make([]byte, floorKeySize)
+	if s.entries <= 1 {
+		e, _ := svc.Get(context.Background(), &schema.KeyRequest{Key: key})
+		return int64(e.SizeVT())
+	}
+	es, _ := svc.History(context.Background(), &schema.HistoryRequest{Key: key})
+	return int64(es.SizeVT())
 }
 
 // floorShape is the answer the child gives: entries of valueSize bytes,

@@ -161,6 +161,11 @@ func TestGRPCFloorBadFlags(t *testing.T) {
 		{"no duration", []string{"--duration", "0"}, "positive --duration or --n"},
 		{"negative value size", []string{"--value-size", "-1"}, "value-size must not be negative"},
 		{"zero entries", []string{"--entries", "0"}, "entries must be positive"},
+		// Answers over grpc-go's 4 MiB receive limit would fail every call
+		// (the first was found only after the child had started).
+		{"history answer too large", []string{"--entries", "100000"}, "over grpc-go's default limit"},
+		{"get answer too large", []string{"--value-size", "5000000"}, "over grpc-go's default limit"},
+		{"huge answer", []string{"--entries", "2000000000", "--value-size", "2000000000"}, "over grpc-go's default limit"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
