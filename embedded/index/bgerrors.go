@@ -1,6 +1,8 @@
 package index
 
 import (
+	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -23,7 +25,8 @@ import (
 //     bound also bounds how long Close waits for it);
 //   - lets Close stop waiting for its flush at the first failure
 //     (flushOnClose), and give up waiting for an operation stuck in
-//     Pebble after closeAbandonAfter of failures (Close).
+//     Pebble after closeAbandonAfter of failures (Close);
+//   - lets Compact stop waiting for the flush it needs (cancelOnFailure).
 //
 // A flush or compaction that succeeds ends the run.
 type bgErrors struct {
@@ -109,6 +112,25 @@ func (ix *Index) waitRoom(n uint64) error {
 		time.Sleep(bgBackoffMin)
 	}
 	return nil
+}
+
+// cancelOnFailure cancels ctx with the first background failure after the
+// count n, polling (bg.note has one reader: flushOnClose); it returns when
+// ctx ends.
+func cancelOnFailure(ctx context.Context, cancel context.CancelCauseFunc, b *bgErrors, n uint64) {
+	tick := time.NewTicker(bgBackoffMin)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if err := b.since(n); err != nil {
+				cancel(fmt.Errorf("background work failing: %w", err))
+				return
+			}
+		}
+	}
 }
 
 // current is the latest failure while a run of failures lasts, else nil.

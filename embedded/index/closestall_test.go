@@ -184,3 +184,24 @@ func waitStalled(t *testing.T, ix *Index, fs *stallFS, applies *atomic.Int64, ap
 		}
 	}
 }
+
+// TestCompactReturnsOnFailingFlush: Compact waits for the memtables to be
+// flushed first, which on a vanished directory Pebble retries for ever; it
+// must return the failure instead (it hung, and Close gave up on the index
+// behind it).
+func TestCompactReturnsOnFailingFlush(t *testing.T) {
+	ix := openVanished(t, 1<<20, &countingLogger{}, 3)
+	done := make(chan error, 1)
+	go func() { done <- ix.Compact() }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "background work failing") {
+			t.Fatalf("Compact = %v, want the background failure", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Compact still waiting for a flush that keeps failing")
+	}
+	if err := closeWithin(t, ix, "after Compact"); errors.Is(err, ErrCloseAbandoned) {
+		t.Fatalf("Close = %v: something is still stuck", err)
+	}
+}

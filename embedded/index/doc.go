@@ -96,8 +96,8 @@
 // Failing background work (a flush or compaction that cannot write, e.g. a
 // full or vanished disk) is retried by Pebble at once and for ever; the
 // index slows those retries down, logs one line per run of failures and
-// per 10 s, and Close stops waiting for its flush at the first failure
-// (bgerrors.go). An Apply that entered Pebble's write stall before the
+// per 10 s, and Close and Compact stop waiting for a flush at the first
+// failure (bgerrors.go). An Apply that entered Pebble's write stall before the
 // failures began never returns (only a successful flush ends the stall);
 // Close gives up waiting for it after closeAbandonAfter of failures and
 // leaves the Pebble DB open (ErrCloseAbandoned, see Close).

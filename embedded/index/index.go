@@ -272,7 +272,17 @@ func (ix *Index) Compact() (err error) {
 		return err
 	}
 	defer ix.mu.RUnlock()
-	if err := ix.db.Compact(context.Background(), []byte{nsMeta}, []byte{nsVersion + 1}, true); err != nil {
+	// Pebble's Compact first waits for the memtables to be flushed, and
+	// Pebble retries a failing flush without end: stop at the first
+	// background failure, else a compaction asked on a dying disk never
+	// returns (and Close gives up on the index behind it).
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	go cancelOnFailure(ctx, cancel, ix.bg, ix.bg.count())
+	if err := ix.db.Compact(ctx, []byte{nsMeta}, []byte{nsVersion + 1}, true); err != nil {
+		if cause := context.Cause(ctx); cause != nil {
+			err = cause
+		}
 		return fmt.Errorf("index: compact: %w", err)
 	}
 	// Idle point-read iterators would keep the replaced sstables (and the
