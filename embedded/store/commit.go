@@ -523,6 +523,8 @@ func (s *Store) writeGroup(chunks []chunk, buf []byte, startID, endID uint64) (e
 		s.dirty = true
 	}
 	s.written.Store(endID)
+	last := chunks[len(chunks)-1]
+	s.zeroAfter(last.seg, last.off+int64(last.end-last.start))
 	return nil
 }
 

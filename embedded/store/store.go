@@ -64,6 +64,7 @@ type Store struct {
 	syncMu     sync.Mutex      // serialises log writes/syncs with the flusher
 	dirty      bool
 	dirtySeg   uint32
+	zero       zeroAhead // zeros written ahead of the log's end (zeroahead.go); under syncMu
 
 	brokenMu sync.Mutex
 	broken   error
@@ -111,6 +112,7 @@ func Open(dir string, opts *Options) (*Store, error) {
 		opts:      o,
 		dir:       dir,
 		fs:        o.FS,
+		zero:      zeroAhead{off: !zeroAheadOn(o.FS)},
 		kick:      make(chan struct{}, 1),
 		slots:     make(chan struct{}, o.MaxActiveTxs),
 		gather:    newGatherer(),

@@ -1,0 +1,156 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/attestdb/attestdb/embedded/vfs"
+)
+
+// logWrite is one write to a log segment, in the order it was made.
+type logWrite struct {
+	name     string
+	off, n   int64
+	allZeros bool
+}
+
+// writeLog is a file system that records the writes to log segments and
+// can fail the zero writes.
+type writeLog struct {
+	vfs.FS
+	mu        sync.Mutex
+	writes    []logWrite
+	failZeros bool
+}
+
+func (w *writeLog) OpenFile(name string, flag int, perm fs.FileMode) (vfs.File, error) {
+	f, err := w.FS.OpenFile(name, flag, perm)
+	if err != nil || !strings.HasSuffix(name, ".seg") {
+		return f, err
+	}
+	return &writeLogFile{File: f, w: w, name: name}, nil
+}
+
+type writeLogFile struct {
+	vfs.File
+	w    *writeLog
+	name string
+}
+
+func (f *writeLogFile) WriteAt(p []byte, off int64) (int, error) {
+	zeros := len(p) >= zeroAheadLow && bytes.Count(p, []byte{0}) == len(p)
+	f.w.mu.Lock()
+	fail := zeros && f.w.failZeros
+	if !fail {
+		f.w.writes = append(f.w.writes, logWrite{f.name, off, int64(len(p)), zeros})
+	}
+	f.w.mu.Unlock()
+	if fail {
+		return 0, syscall.EIO
+	}
+	return f.File.WriteAt(p, off)
+}
+
+func withZeroAhead(t *testing.T, fsys vfs.FS) {
+	old := zeroAheadOn
+	zeroAheadOn = func(f vfs.FS) bool { return f == fsys }
+	t.Cleanup(func() { zeroAheadOn = old })
+}
+
+func commitValues(t *testing.T, s *Store, from, n, size int) {
+	t.Helper()
+	for i := from; i < from+n; i++ {
+		v := bytes.Repeat([]byte{byte(i) | 1}, size)
+		if _, err := s.Commit(context.Background(), TxRequest{Entries: []Entry{{Key: fmt.Appendf(nil, "k%d", i), Value: v}}}); err != nil {
+			t.Fatalf("commit %d: %v", i, err)
+		}
+	}
+}
+
+// TestZeroAhead: the committer writes zeros ahead of the log's end, never
+// over a record (every zero write starts at or past everything written to
+// its segment before it), within the segment's size, across a segment
+// change; and the log reads back whole after a reopen.
+func TestZeroAhead(t *testing.T) {
+	w := &writeLog{FS: vfs.NewMem()}
+	withZeroAhead(t, w)
+	o := testOptions(w)
+	o.FileSize = 5 << 20 // the second chunk is cut at the segment's end
+	o.DisableIndex = true
+	s := openTest(t, "/s", o)
+	const txs, size = 800, 16000 // ~12.8 MB: three segments
+	commitValues(t, s, 0, txs, size)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	w.mu.Lock()
+	writes := append([]logWrite(nil), w.writes...)
+	w.mu.Unlock()
+	written := map[string]int64{} // end of the records written to each segment so far
+	zeroed := map[string]int64{}  // bytes of zeros written to each segment
+	for i, wr := range writes {
+		if wr.off+wr.n > o.FileSize {
+			t.Fatalf("write %d %+v goes past the segment size %d", i, wr, o.FileSize)
+		}
+		if !wr.allZeros {
+			written[wr.name] = max(written[wr.name], wr.off+wr.n)
+			continue
+		}
+		if wr.off < written[wr.name] {
+			t.Fatalf("write %d: zeros at %d in %s, below records written up to %d", i, wr.off, wr.name, written[wr.name])
+		}
+		zeroed[wr.name] += wr.n
+	}
+	if len(written) < 3 {
+		t.Fatalf("records went to %d segments, want at least 3", len(written))
+	}
+	for seg := range written {
+		if zeroed[seg] == 0 {
+			t.Errorf("no zeros written ahead in %s", seg)
+		}
+	}
+
+	s = openTest(t, "/s", o)
+	defer s.Close()
+	if last, _ := s.LastCommitted(); last != txs {
+		t.Fatalf("reopened at tx %d, want %d", last, txs)
+	}
+	if err := s.VerifyIntegrity(1, txs); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestZeroAheadWriteFails: a failed zero write is not a failed commit; the
+// store stops writing zeros and keeps committing.
+func TestZeroAheadWriteFails(t *testing.T) {
+	w := &writeLog{FS: vfs.NewMem(), failZeros: true}
+	withZeroAhead(t, w)
+	o := testOptions(w)
+	o.FileSize = 6 << 20
+	o.DisableIndex = true
+	s := openTest(t, "/s", o)
+	defer s.Close()
+	commitValues(t, s, 0, 40, 16000)
+	w.mu.Lock()
+	w.failZeros = false
+	w.mu.Unlock()
+	commitValues(t, s, 40, 40, 16000)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, wr := range w.writes {
+		if wr.allZeros {
+			t.Fatalf("zeros written after a zero write failed: %+v", wr)
+		}
+	}
+	if err := s.VerifyIntegrity(1, 80); err != nil && !errors.Is(err, ErrClosed) {
+		t.Fatal(err)
+	}
+}
