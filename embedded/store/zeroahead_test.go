@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 
 	"github.com/attestdb/attestdb/embedded/vfs"
+	"github.com/attestdb/attestdb/proof"
 )
 
 // logWrite is one write to a log segment, in the order it was made.
@@ -19,6 +21,7 @@ type logWrite struct {
 	name     string
 	off, n   int64
 	allZeros bool
+	create   bool // the file was created (or truncated) here
 }
 
 // writeLog is a file system that records the writes to log segments and
@@ -28,12 +31,19 @@ type writeLog struct {
 	mu        sync.Mutex
 	writes    []logWrite
 	failZeros bool
+	// failRecordIn names a segment whose next record write fails (once).
+	failRecordIn string
 }
 
 func (w *writeLog) OpenFile(name string, flag int, perm fs.FileMode) (vfs.File, error) {
 	f, err := w.FS.OpenFile(name, flag, perm)
 	if err != nil || !strings.HasSuffix(name, ".seg") {
 		return f, err
+	}
+	if flag&os.O_TRUNC != 0 {
+		w.mu.Lock()
+		w.writes = append(w.writes, logWrite{name: name, create: true})
+		w.mu.Unlock()
 	}
 	return &writeLogFile{File: f, w: w, name: name}, nil
 }
@@ -48,8 +58,11 @@ func (f *writeLogFile) WriteAt(p []byte, off int64) (int, error) {
 	zeros := len(p) >= zeroAheadLow && bytes.Count(p, []byte{0}) == len(p)
 	f.w.mu.Lock()
 	fail := zeros && f.w.failZeros
+	if !zeros && f.w.failRecordIn != "" && strings.HasSuffix(f.name, f.w.failRecordIn) {
+		fail, f.w.failRecordIn = true, ""
+	}
 	if !fail {
-		f.w.writes = append(f.w.writes, logWrite{f.name, off, int64(len(p)), zeros})
+		f.w.writes = append(f.w.writes, logWrite{name: f.name, off: off, n: int64(len(p)), allZeros: zeros})
 	}
 	f.w.mu.Unlock()
 	if fail {
@@ -151,6 +164,88 @@ func TestZeroAheadWriteFails(t *testing.T) {
 		}
 	}
 	if err := s.VerifyIntegrity(1, 80); err != nil && !errors.Is(err, ErrClosed) {
+		t.Fatal(err)
+	}
+}
+
+// TestZeroAheadAfterRollback: a run that fails in the segment it opened is
+// rolled back (the segment removed, the committer back in the previous
+// one). The zeros written afterwards still land past every record of their
+// segment, in the re-created one too, and a crash keeps every
+// acknowledged tx.
+func TestZeroAheadAfterRollback(t *testing.T) {
+	m := vfs.NewMem()
+	w := &writeLog{FS: m}
+	withZeroAhead(t, w)
+	o := testOptions(w)
+	o.FileSize = 3 << 20
+	o.DisableIndex = true
+	s := openTest(t, "/s", o)
+	defer s.Close()
+	alhs := map[uint64]proof.Hash{}
+	commit := func(key string, size int) error {
+		h, err := s.Commit(context.Background(), TxRequest{Entries: []Entry{{Key: []byte(key), Value: bytes.Repeat([]byte{7}, size)}}})
+		if err == nil {
+			alhs[h.ID], _ = h.Alh()
+		}
+		return err
+	}
+	for i := range 150 { // ~2.4 MB of the 3 MiB segment
+		if err := commit(fmt.Sprint("a", i), 16000); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.mu.Lock()
+	w.failRecordIn = "00000001.seg"
+	w.mu.Unlock()
+	if err := commit("big", 1<<20); !errors.Is(err, syscall.EIO) { // opens segment 1
+		t.Fatalf("commit into a failing segment: %v", err)
+	}
+	for i := range 150 { // fills segment 0, then a re-created segment 1
+		if err := commit(fmt.Sprint("b", i), 16000); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	w.mu.Lock()
+	writes := append([]logWrite(nil), w.writes...)
+	w.mu.Unlock()
+	written := map[string]int64{}
+	creates, zerosAfterRecreate := 0, false
+	for i, wr := range writes {
+		switch {
+		case wr.create:
+			delete(written, wr.name) // a new file: nothing written yet
+			if strings.HasSuffix(wr.name, "00000001.seg") {
+				creates++
+			}
+		case !wr.allZeros:
+			written[wr.name] = max(written[wr.name], wr.off+wr.n)
+		case wr.off < written[wr.name]:
+			t.Fatalf("write %d: zeros at %d in %s, below records written up to %d", i, wr.off, wr.name, written[wr.name])
+		case creates == 2 && strings.HasSuffix(wr.name, "00000001.seg"):
+			zerosAfterRecreate = true
+		}
+	}
+	if creates != 2 || !zerosAfterRecreate {
+		t.Fatalf("segment 1 created %d times (want 2), zeros in the re-created one: %v", creates, zerosAfterRecreate)
+	}
+
+	cs, err := Open("/s", &Options{FS: m.CrashClone(nil), FileSize: o.FileSize, DisableIndex: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	for id, want := range alhs {
+		if got, err := cs.Alh(id); err != nil || got != want {
+			t.Fatalf("acknowledged tx %d lost after a crash: %v", id, err)
+		}
+	}
+	last, _ := cs.LastCommitted()
+	if err := cs.VerifyIntegrity(1, last); err != nil {
+		t.Fatal(err)
+	}
+	if err := cs.VerifyFiles(); err != nil {
 		t.Fatal(err)
 	}
 }
