@@ -112,7 +112,6 @@ func Open(dir string, opts *Options) (*Store, error) {
 		opts:      o,
 		dir:       dir,
 		fs:        o.FS,
-		zero:      zeroAhead{off: !zeroAheadOn(o.FS)},
 		kick:      make(chan struct{}, 1),
 		slots:     make(chan struct{}, o.MaxActiveTxs),
 		gather:    newGatherer(),
@@ -177,6 +176,7 @@ func (s *Store) open() error {
 	if err := s.fs.MkdirAll(s.dir, 0o755); err != nil {
 		return fmt.Errorf("store: create dir: %w", err)
 	}
+	s.zero.off = !zeroAheadOn(s.fs, s.dir)
 	fpath := filepath.Join(s.dir, formatFile)
 	b, err := vfs.ReadFile(s.fs, fpath)
 	fresh := false

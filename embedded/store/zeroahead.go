@@ -31,10 +31,11 @@ const (
 
 var zeroChunk [zeroAheadChunk]byte
 
-// zeroAheadOn decides whether a store on fsys writes zeros ahead: only on
-// the OS file system, where blocks can be reserved unwritten (tests set it
-// to watch the writes on an in-memory one).
-var zeroAheadOn = func(fsys vfs.FS) bool { return fsys == vfs.OS }
+// zeroAheadOn decides whether a store in dir on fsys writes zeros ahead:
+// only on the OS file system, and there only where fallocate leaves blocks
+// unwritten (reservesUnwritten). Tests set it to watch the writes on an
+// in-memory file system.
+var zeroAheadOn = func(fsys vfs.FS, dir string) bool { return fsys == vfs.OS && reservesUnwritten(dir) }
 
 type zeroAhead struct {
 	off  bool   // disabled (not vfs.OS, or a zero write failed)

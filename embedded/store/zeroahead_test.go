@@ -73,7 +73,7 @@ func (f *writeLogFile) WriteAt(p []byte, off int64) (int, error) {
 
 func withZeroAhead(t *testing.T, fsys vfs.FS) {
 	old := zeroAheadOn
-	zeroAheadOn = func(f vfs.FS) bool { return f == fsys }
+	zeroAheadOn = func(f vfs.FS, _ string) bool { return f == fsys }
 	t.Cleanup(func() { zeroAheadOn = old })
 }
 
