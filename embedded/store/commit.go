@@ -460,6 +460,11 @@ func (s *Store) flushRun() {
 	default:
 		s.syncCh <- &syncItem{group: slices.Clone(reqs), txi: slices.Clone(run.txi), lastID: c.lastID, lastAlh: c.lastAlh}
 	}
+	if err == nil {
+		// After the handoff: the syncer's fsync need not wait for the zeros.
+		last := run.chunks[len(run.chunks)-1]
+		s.zeroAfter(last.seg, last.off+int64(last.end-last.start))
+	}
 	clear(run.reqs)
 	run.reqs = run.reqs[:0]
 	if cap(run.buf) > 4*s.opts.MaxGroupBytes {
@@ -523,8 +528,6 @@ func (s *Store) writeGroup(chunks []chunk, buf []byte, startID, endID uint64) (e
 		s.dirty = true
 	}
 	s.written.Store(endID)
-	last := chunks[len(chunks)-1]
-	s.zeroAfter(last.seg, last.off+int64(last.end-last.start))
 	return nil
 }
 

@@ -64,7 +64,7 @@ type Store struct {
 	syncMu     sync.Mutex      // serialises log writes/syncs with the flusher
 	dirty      bool
 	dirtySeg   uint32
-	zero       zeroAhead // zeros written ahead of the log's end (zeroahead.go); under syncMu
+	zero       zeroAhead // zeros written ahead of the log's end (zeroahead.go); committer only
 
 	brokenMu sync.Mutex
 	broken   error

@@ -18,8 +18,8 @@ import "github.com/attestdb/attestdb/embedded/vfs"
 // The zeros reach the disk with the next fsync, which is the one slower
 // fsync of each chunk.
 //
-// Only the committer writes the log (writeGroup, holding syncMu), and it
-// writes zeros only past its own end, so a zero never lands on a record.
+// Only the committer writes the log (records in writeGroup, zeros here),
+// and it writes zeros only past its own end, so a zero never lands on a record.
 // Zeros there are what the reserved blocks read as anyway: recovery,
 // VerifyFiles and backups see the same bytes. A failed zero write turns
 // the zeroing off (the commits' own writes report a failing disk).
@@ -43,8 +43,9 @@ type zeroAhead struct {
 	upTo int64  // bytes of seg known written (records or zeros)
 }
 
-// zeroAfter is called by writeGroup (holding syncMu) once it has written
-// up to end in seg.
+// zeroAfter is called by the committer once a run is written up to end in
+// seg (flushRun, after handing the run to the syncer). Only the committer
+// writes the log, so it needs no lock: the syncer's fsync runs meanwhile.
 func (s *Store) zeroAfter(seg uint32, end int64) {
 	z := &s.zero
 	if z.off {

@@ -31,6 +31,7 @@ type writeLog struct {
 	mu        sync.Mutex
 	writes    []logWrite
 	failZeros bool
+	failed    int // zero writes refused
 	// failRecordIn names a segment whose next record write fails (once).
 	failRecordIn string
 }
@@ -61,6 +62,9 @@ func (f *writeLogFile) WriteAt(p []byte, off int64) (int, error) {
 	if !zeros && f.w.failRecordIn != "" && strings.HasSuffix(f.name, f.w.failRecordIn) {
 		fail, f.w.failRecordIn = true, ""
 	}
+	if fail && zeros {
+		f.w.failed++
+	}
 	if !fail {
 		f.w.writes = append(f.w.writes, logWrite{name: f.name, off: off, n: int64(len(p)), allZeros: zeros})
 	}
@@ -71,10 +75,16 @@ func (f *writeLogFile) WriteAt(p []byte, off int64) (int, error) {
 	return f.File.WriteAt(p, off)
 }
 
-func withZeroAhead(t *testing.T, fsys vfs.FS) {
+// zeroAheadOptions turns zeros ahead on for stores on w (for the test) and
+// returns index-less options with segments of fileSize bytes on it.
+func zeroAheadOptions(t *testing.T, w *writeLog, fileSize int64) *Options {
 	old := zeroAheadOn
-	zeroAheadOn = func(f vfs.FS, _ string) bool { return f == fsys }
+	zeroAheadOn = func(f vfs.FS, _ string) bool { return f == w }
 	t.Cleanup(func() { zeroAheadOn = old })
+	o := testOptions(w)
+	o.FileSize = fileSize
+	o.DisableIndex = true
+	return o
 }
 
 func commitValues(t *testing.T, s *Store, from, n, size int) {
@@ -93,10 +103,7 @@ func commitValues(t *testing.T, s *Store, from, n, size int) {
 // change; and the log reads back whole after a reopen.
 func TestZeroAhead(t *testing.T) {
 	w := &writeLog{FS: vfs.NewMem()}
-	withZeroAhead(t, w)
-	o := testOptions(w)
-	o.FileSize = 5 << 20 // the second chunk is cut at the segment's end
-	o.DisableIndex = true
+	o := zeroAheadOptions(t, w, 5<<20) // the second chunk is cut at the segment's end
 	s := openTest(t, "/s", o)
 	const txs, size = 800, 16000 // ~12.8 MB: three segments
 	commitValues(t, s, 0, txs, size)
@@ -145,14 +152,14 @@ func TestZeroAhead(t *testing.T) {
 // store stops writing zeros and keeps committing.
 func TestZeroAheadWriteFails(t *testing.T) {
 	w := &writeLog{FS: vfs.NewMem(), failZeros: true}
-	withZeroAhead(t, w)
-	o := testOptions(w)
-	o.FileSize = 6 << 20
-	o.DisableIndex = true
+	o := zeroAheadOptions(t, w, 6<<20)
 	s := openTest(t, "/s", o)
 	defer s.Close()
 	commitValues(t, s, 0, 40, 16000)
 	w.mu.Lock()
+	if w.failed == 0 {
+		t.Fatal("no zero write was attempted: the test would check nothing")
+	}
 	w.failZeros = false
 	w.mu.Unlock()
 	commitValues(t, s, 40, 40, 16000)
@@ -176,10 +183,7 @@ func TestZeroAheadWriteFails(t *testing.T) {
 func TestZeroAheadAfterRollback(t *testing.T) {
 	m := vfs.NewMem()
 	w := &writeLog{FS: m}
-	withZeroAhead(t, w)
-	o := testOptions(w)
-	o.FileSize = 3 << 20
-	o.DisableIndex = true
+	o := zeroAheadOptions(t, w, 3<<20)
 	s := openTest(t, "/s", o)
 	defer s.Close()
 	alhs := map[uint64]proof.Hash{}

@@ -16,7 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -428,18 +427,7 @@ func runGRPCFloor(ctx context.Context, out, errOut io.Writer, c floorConfig) err
 	// logs, which would grow by 8 bytes a call inside the measured client.
 	rec := newRecorder(0, errW)
 	lats := make([]*latencies, c.concurrency)
-	var deadline time.Time
-	if c.n == 0 {
-		deadline = time.Now().Add(c.duration)
-	}
-	var claimed atomic.Int64
-	next := func() (int64, bool) {
-		if c.n > 0 {
-			i := claimed.Add(1) - 1
-			return i, i < int64(c.n)
-		}
-		return claimed.Add(1) - 1, time.Now().Before(deadline)
-	}
+	next := opNumbers(c.n, c.duration)
 
 	cpu0, err := processCPU()
 	if err != nil {

@@ -195,20 +195,7 @@ func runServer(ctx context.Context, out, errOut io.Writer, c serverConfig) error
 	rec := newRecorder(c.concurrency, errOut)
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var deadline time.Time
-	if c.n == 0 {
-		deadline = time.Now().Add(c.duration)
-	}
-	var claimed atomic.Int64
-	// next hands out operation numbers until --n is reached or the time
-	// is up; a worker stops at the first refusal.
-	next := func() (int64, bool) {
-		if c.n > 0 {
-			i := claimed.Add(1) - 1
-			return i, i < int64(c.n)
-		}
-		return claimed.Add(1) - 1, time.Now().Before(deadline)
-	}
+	next := opNumbers(c.n, c.duration)
 
 	if c.cpuProfile != "" {
 		stopProfile, err := startCPUProfile(c.cpuProfile)
@@ -303,4 +290,22 @@ func roundDur(d time.Duration) time.Duration {
 		return d.Round(time.Microsecond)
 	}
 	return d
+}
+
+// opNumbers hands out operation numbers to the workers until n are given
+// (n > 0) or, with n = 0, until d from now has passed; a worker stops at
+// the first refusal.
+func opNumbers(n int, d time.Duration) func() (int64, bool) {
+	var deadline time.Time
+	if n == 0 {
+		deadline = time.Now().Add(d)
+	}
+	var claimed atomic.Int64
+	return func() (int64, bool) {
+		i := claimed.Add(1) - 1
+		if n > 0 {
+			return i, i < int64(n)
+		}
+		return i, time.Now().Before(deadline)
+	}
 }
