@@ -205,14 +205,26 @@ func (ix *Index) applyEntries(s *batchState) error {
 	// "maybe", which costs a lookup, never a wrong revision.
 	// Until the filter holds every key (a rebuild may still run), every
 	// answer is "maybe".
+	// The questions go in runs of filterWarmRun keys whose blocks are
+	// loaded first (keyFilter.warm), so their misses overlap too.
 	unseen := ix.unseen[:0]
-	for i := range s.entries {
-		e := &s.entries[i]
-		u := ix.filterReady && e.prev < 0 && !ix.filter.mayContain(e.hash)
-		if u {
-			ix.filter.add(e.hash)
+	for run := 0; run < len(s.entries); run += filterWarmRun {
+		end := min(run+filterWarmRun, len(s.entries))
+		if ix.filterReady {
+			var x uint64
+			for i := run; i < end; i++ {
+				x ^= ix.filter.warm(s.entries[i].hash)
+			}
+			ix.filterSink = x
 		}
-		unseen = append(unseen, u)
+		for i := run; i < end; i++ {
+			e := &s.entries[i]
+			u := ix.filterReady && e.prev < 0 && !ix.filter.mayContain(e.hash)
+			if u {
+				ix.filter.add(e.hash)
+			}
+			unseen = append(unseen, u)
+		}
 	}
 	ix.unseen = unseen
 	// Pass 1: revisions and encoded keys (into ix.encBuf).

@@ -95,7 +95,10 @@ type Index struct {
 	encBuf []byte
 	order  []int32
 	unseen []bool // per batch entry: the key filter has never seen its key
-	wmBuf  [8]byte
+	// filterSink keeps the words loaded by keyFilter.warm, so the compiler
+	// cannot drop the loads.
+	filterSink uint64
+	wmBuf      [8]byte
 }
 
 // Open opens (or creates) the index in opts.Dir. If the existing files are
