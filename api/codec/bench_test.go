@@ -18,6 +18,7 @@ func BenchmarkCodec(b *testing.B) {
 		name string
 		msg  proto.Message
 	}{
+		{"SetRequest1", setRequest(1)},
 		{"Entries100", entries(100)},
 		{"SetRequest1000", setRequest(1000)},
 	}

@@ -41,29 +41,35 @@ func (Codec) Marshal(v any) (mem.BufferSlice, error) {
 		return marshalStandard(v)
 	}
 	size := m.SizeVT()
-	var (
-		buf  *[]byte
-		pool mem.BufferPool
-	)
 	if mem.IsBelowBufferPoolingThreshold(size) {
-		b := make([]byte, size)
-		buf = &b
-	} else {
-		pool = mem.DefaultBufferPool()
-		buf = pool.Get(size)
-	}
-	if err := marshalVT(m, (*buf)[:size]); err != nil {
-		if pool != nil {
-			pool.Put(buf)
+		// Most calls' messages are small: two allocations, the bytes and
+		// one smallOut, instead of one each for the bytes, their slice
+		// header, the boxed SliceBuffer and the one-element BufferSlice.
+		o := &smallOut{b: make([]byte, size)}
+		if err := marshalVT(m, o.b); err != nil {
+			// The standard encoder decides: it either reports its own
+			// error (invalid UTF-8) or agrees on bytes we failed to produce.
+			return marshalStandard(v)
 		}
-		// The standard encoder decides: it either reports its own error
-		// (invalid UTF-8) or agrees on bytes we failed to produce.
+		o.bs[0] = &o.b
+		return o.bs[:], nil
+	}
+	pool := mem.DefaultBufferPool()
+	buf := pool.Get(size)
+	if err := marshalVT(m, (*buf)[:size]); err != nil {
+		pool.Put(buf)
 		return marshalStandard(v)
 	}
-	if pool == nil {
-		return mem.BufferSlice{mem.SliceBuffer(*buf)}, nil
-	}
 	return mem.BufferSlice{mem.NewBuffer(buf, pool)}, nil
+}
+
+// smallOut holds a small marshalled message and the BufferSlice that hands
+// it to grpc, in one allocation: *mem.SliceBuffer is a mem.Buffer that fits
+// the interface without boxing, and bs is the slice's backing array. Like
+// grpc's own SliceBuffer, it is not pooled (Free does nothing).
+type smallOut struct {
+	b  mem.SliceBuffer
+	bs [1]mem.Buffer
 }
 
 // marshalVT fills b, which is exactly m.SizeVT() long, and refuses what
