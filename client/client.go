@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -35,6 +36,10 @@ type Client struct {
 	// sessMu serialises the calls that change the auth mode (OpenSession,
 	// CloseSession, Login, Logout, Close); it is taken before mu.
 	sessMu sync.Mutex
+
+	// out caches the outgoing metadata of the last (sessionID, token) seen
+	// by a call (outgoing); it is checked against them on every call.
+	out atomic.Pointer[outgoingMD]
 
 	mu         sync.RWMutex // guards the fields below
 	sessionID  string
@@ -140,13 +145,36 @@ func (c *Client) outgoing(ctx context.Context) (context.Context, error) {
 	if closed {
 		return nil, ErrClosed
 	}
+	// The metadata is built once per (session, token) and shared by the
+	// calls: it is never modified after it is published, and grpc only reads
+	// it. A context that carries the caller's own metadata gets ours
+	// appended instead.
+	out := c.out.Load()
+	if out == nil || out.sid != sid || out.tok != tok {
+		out = newOutgoingMD(sid, tok)
+		c.out.Store(out)
+	}
+	if _, has := metadata.FromOutgoingContext(ctx); !has {
+		return metadata.NewOutgoingContext(ctx, out.md), nil
+	}
+	return metadata.AppendToOutgoingContext(ctx, out.kv...), nil
+}
+
+// outgoingMD is the metadata every call of one auth state sends.
+type outgoingMD struct {
+	sid, tok string
+	kv       []string
+	md       metadata.MD
+}
+
+func newOutgoingMD(sid, tok string) *outgoingMD {
 	// immudb's client always sends the authorization header, empty in session
 	// mode; the server decides the mode from sessionid.
 	kv := []string{MetaAuthorization, "Bearer " + tok}
 	if sid != "" {
 		kv = append(kv, MetaSessionID, sid)
 	}
-	return metadata.AppendToOutgoingContext(ctx, kv...), nil
+	return &outgoingMD{sid: sid, tok: tok, kv: kv, md: metadata.Pairs(kv...)}
 }
 
 // observeUUID adopts the first server UUID seen and rejects a change.

@@ -129,6 +129,17 @@ func TestMetadataHeaders(t *testing.T) {
 	if got := md.Get(MetaAuthorization); len(got) != 1 || got[0] != "Bearer " {
 		t.Fatalf("session mode authorization = %q", got)
 	}
+	// The caller's own metadata travels with ours.
+	if _, err := c.Get(metadata.AppendToOutgoingContext(ctx, "x-trace", "t1"), []byte("k")); err != nil {
+		t.Fatal(err)
+	}
+	md = rec.last("Get")
+	if got := md.Get("x-trace"); len(got) != 1 || got[0] != "t1" {
+		t.Fatalf("caller's metadata = %v", got)
+	}
+	if got := md.Get(MetaSessionID); len(got) != 1 || got[0] != "session-1" {
+		t.Fatalf("sessionid beside the caller's metadata = %v", got)
+	}
 	// The keep-alive goroutine runs and carries the session.
 	deadline := time.Now().Add(10 * time.Second)
 	for keepAlives.Load() < 2 && time.Now().Before(deadline) {
