@@ -85,6 +85,11 @@ func TestCloseAbandonsApplyStalledBeforeFlushesFail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// An iterator the user still holds when the close is abandoned.
+	held, err := ix.Scan(ScanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	fs.hold()
 	var applies atomic.Int64 // Applies returned
 	applied := make(chan error, 1)
@@ -133,12 +138,23 @@ func TestCloseAbandonsApplyStalledBeforeFlushesFail(t *testing.T) {
 	if err := ix.Close(); !errors.Is(err, ErrClosed) {
 		t.Fatalf("second Close = %v, want ErrClosed", err)
 	}
-	// Pebble still holds the directory: it cannot be opened again in this
-	// process (a database unloaded this way cannot be loaded again before
-	// a restart), rather than two Pebble DBs sharing it.
+	// Pebble still holds the directory while the Apply is stuck: it cannot
+	// be opened again, rather than two Pebble DBs sharing it.
 	if again, err := Open(Options{Dir: dir, MemTableSize: mts, CacheSize: testCache}); err == nil {
 		again.Close()
 		t.Fatal("Open of the directory of an abandoned index succeeded")
+	}
+	// An iterator's Close must not wait behind the close that finishes in
+	// the background (it takes mu shared).
+	itClosed := make(chan struct{})
+	go func() {
+		held.Close()
+		close(itClosed)
+	}()
+	select {
+	case <-itClosed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Iterator.Close blocked behind the abandoned close")
 	}
 
 	// The disk recovers: the stalled Apply completes, touching nothing the
@@ -153,10 +169,23 @@ func TestCloseAbandonsApplyStalledBeforeFlushesFail(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the stalled Apply did not return after the disk recovered")
 	}
-	// Release what the abandoned index holds (a process would just exit).
-	ix.points.closeAll()
-	if err := ix.db.Close(); err != nil {
-		t.Logf("closing the abandoned Pebble DB: %v", err)
+	// The abandoned close then finishes by itself, and the directory can be
+	// opened again in this process, with what was applied before the stall.
+	var again *Index
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if again, err = Open(Options{Dir: dir, MemTableSize: mts, CacheSize: testCache}); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the directory of the abandoned index still cannot be opened: %v", err)
+		}
+	}
+	defer again.Close()
+	if again.IndexedUpTo() == 0 {
+		t.Fatal("the reopened index holds nothing of what was applied before the stall")
+	}
+	if _, err := again.Get([]byte("k000000-0"), 0); err != nil {
+		t.Fatalf("Get of the first key applied, after the reopen: %v", err)
 	}
 }
 

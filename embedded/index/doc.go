@@ -100,7 +100,8 @@
 // failure (bgerrors.go). An Apply that entered Pebble's write stall before the
 // failures began never returns (only a successful flush ends the stall);
 // Close gives up waiting for it after closeAbandonAfter of failures and
-// leaves the Pebble DB open (ErrCloseAbandoned, see Close).
+// leaves the Pebble DB open (ErrCloseAbandoned, see Close); the close
+// finishes in the background once that Apply returns.
 //
 // # Concurrency and locking
 //

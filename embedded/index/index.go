@@ -306,11 +306,14 @@ func (ix *Index) Compact() (err error) {
 // ErrCloseAbandoned without touching Pebble: the DB is left open, the
 // stuck goroutine stays blocked in Pebble (nothing it can touch is freed;
 // if it ever returns it just finishes its Apply), and every later
-// operation fails with ErrClosed. Pebble keeps the directory locked until
-// the process exits, so Open of it fails until then (no second DB on the
-// same files). Nothing is lost: the next process's Open finds what was
-// flushed, a prefix of the applied batches, and the engine catches up
-// from its log (doc.go).
+// operation fails with ErrClosed. The close then finishes in the
+// background as soon as the stuck operation returns, i.e. when a flush
+// succeeds again (a disk that recovers, space freed): until then Pebble
+// keeps the directory locked, so Open of it fails (no second DB on the
+// same files); after it, the directory can be opened again in the same
+// process (a database can be loaded again without a restart). Nothing is
+// lost: Open finds what was flushed, a prefix of the applied batches, and
+// the engine catches up from its log (doc.go).
 func (ix *Index) Close() (err error) {
 	defer ix.guard(&err)
 	if !ix.closing.CompareAndSwap(false, true) {
@@ -320,10 +323,45 @@ func (ix *Index) Close() (err error) {
 	defer close(ix.closeDone)
 	if failed := ix.lockClose(); failed != nil {
 		close(ix.buildStop) // the key filter scan (it is no use any more)
-		return fmt.Errorf("%w (waited %v; %v): the index is left open until the process exits and is caught up from the log at the next start",
+		go ix.closeWhenFree()
+		return fmt.Errorf("%w (waited %v; %v): the index closes itself once that operation returns (a flush succeeds again); until then its directory stays locked, and the engine catches up from the log at the next open",
 			ErrCloseAbandoned, closeAbandonAfter, failed)
 	}
 	defer ix.mu.Unlock()
+	close(ix.buildStop)
+	return ix.closeLocked()
+}
+
+// abandonedPoll is how often the background end of an abandoned Close
+// tries to take mu.
+const abandonedPoll = 50 * time.Millisecond
+
+// closeWhenFree finishes a Close that gave up (see Close) once the
+// operations it waited for have returned. It polls with TryLock rather than
+// blocking in Lock: a pending writer would block every later reader
+// (Iterator.Close takes mu shared), so a stuck Apply would hang them too.
+func (ix *Index) closeWhenFree() {
+	for !ix.mu.TryLock() {
+		time.Sleep(abandonedPoll)
+	}
+	defer ix.mu.Unlock()
+	if err := ix.closeGuarded(); err != nil {
+		ix.bg.log.Errorf("index: finishing an abandoned close: %v", err)
+		return
+	}
+	ix.bg.log.Infof("index: an abandoned close has finished: the index directory can be opened again")
+}
+
+// closeGuarded is closeLocked with Pebble's fatal errors turned into
+// errors, as every entry point does (guard).
+func (ix *Index) closeGuarded() (err error) {
+	defer ix.guard(&err)
+	return ix.closeLocked()
+}
+
+// closeLocked is the end of Close: ix.mu is held exclusively and
+// ix.buildStop is closed.
+func (ix *Index) closeLocked() error {
 	if ix.closed {
 		return ErrClosed
 	}
@@ -335,7 +373,6 @@ func (ix *Index) Close() (err error) {
 	ix.iters = nil
 	ix.points.closeAll()
 	ix.itersMu.Unlock()
-	close(ix.buildStop)
 	<-ix.buildDone
 	ferr := ix.flushOnClose()
 	var serr error

@@ -332,8 +332,9 @@ func (s *Store) Close() error {
 // bounded time and, if it is stuck, gives up (index.ErrCloseAbandoned):
 // the stuck goroutine is left blocked in Pebble, where it can only finish
 // its Apply (indexer and rebuild stop at closing before reading the log
-// again), and the index is caught up from the log at the next start
-// (until the process exits, Pebble keeps its directory locked).
+// again), and the index is caught up from the log at the next open
+// (Pebble keeps its directory locked until that Apply returns and the
+// index finishes closing in the background).
 func (s *Store) closeIndex() error {
 	if s.ix() == nil {
 		return nil
