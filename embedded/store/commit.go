@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"math"
+	"math/bits"
 	"slices"
 	"sync"
 	"time"
@@ -27,7 +28,7 @@ type request struct {
 
 	digests []proof.Hash
 	scratch []proof.Hash
-	seen    map[uint64]int32
+	seen    []dupSlot
 
 	hdr  proof.TxHeader
 	err  error
@@ -47,6 +48,9 @@ func putRequest(r *request) {
 	r.body = r.body[:0]
 	clear(r.keys)
 	r.keys = r.keys[:0]
+	if cap(r.seen) > 1<<16 {
+		r.seen = nil // a huge tx's table (1 MiB and more)
+	}
 	r.md, r.preconds, r.err, r.hdr = proof.TxMetadata{}, nil, nil, proof.TxHeader{}
 	requestPool.Put(r)
 }
@@ -145,28 +149,38 @@ func (r *request) checkDuplicates(ents []Entry) error {
 		}
 		return nil
 	}
-	// Hash the keys; only equal hashes are compared byte by byte, so the
-	// check neither allocates nor copies keys.
-	if r.seen == nil {
-		r.seen = make(map[uint64]int32, len(ents))
+	// Hash the keys into an open-addressing table of (hash, index) kept
+	// with the pooled request; only equal hashes are compared byte by byte,
+	// so the check neither allocates (once warm) nor copies keys. A Go map
+	// cost ~65 ns per key here, a third of it clearing and growth.
+	size := 2 << bits.Len(uint(len(ents))) // a power of two, at least 2×
+	if cap(r.seen) < size {
+		r.seen = make([]dupSlot, size)
 	}
-	defer clear(r.seen)
+	seen := r.seen[:size]
+	clear(seen)
+	mask := uint64(size - 1)
 	for i := range ents {
-		h := maphash.Bytes(dupSeed, ents[i].Key)
-		if j, ok := r.seen[h]; ok {
-			if string(ents[j].Key) == string(ents[i].Key) {
+		h := maphash.Bytes(dupSeed, ents[i].Key) | 1 // 0 marks a free slot
+		for p := h & mask; ; p = (p + 1) & mask {
+			sl := &seen[p]
+			if sl.h == 0 {
+				sl.h, sl.i = h, int32(i)
+				break
+			}
+			if sl.h == h && string(ents[sl.i].Key) == string(ents[i].Key) {
 				return ErrDuplicatedKey
 			}
-			// A hash collision between different keys: fall back to a scan.
-			for k := 0; k < i; k++ {
-				if string(ents[k].Key) == string(ents[i].Key) {
-					return ErrDuplicatedKey
-				}
-			}
 		}
-		r.seen[h] = int32(i)
 	}
 	return nil
+}
+
+// dupSlot is a slot of checkDuplicates' table: a key's hash (never 0) and
+// its entry's index.
+type dupSlot struct {
+	h uint64
+	i int32
 }
 
 var dupSeed = maphash.MakeSeed()
