@@ -234,3 +234,16 @@ func TestCompactReturnsOnFailingFlush(t *testing.T) {
 		t.Fatalf("Close = %v: something is still stuck", err)
 	}
 }
+
+// TestCloseAfterCloseNoFlush: Close of an index already closed without a
+// flush returns ErrClosed. Close stops the key filter rebuild before it
+// looks at closed, and closed that channel a second time (a panic).
+func TestCloseAfterCloseNoFlush(t *testing.T) {
+	ix := openTest(t, t.TempDir())
+	if err := ix.closeNoFlush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Close(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Close after closeNoFlush = %v, want ErrClosed", err)
+	}
+}

@@ -87,8 +87,9 @@ type Index struct {
 	// filterReady: filter holds every user key. False while a rebuild
 	// scan runs in the background; Apply then asks Pebble for every key.
 	filterReady bool
-	buildStop   chan struct{} // closed by Close to stop the rebuild
+	buildStop   chan struct{} // closed by stopBuild to stop the rebuild
 	buildDone   chan struct{} // closed when the rebuild goroutine ends
+	stopOnce    sync.Once     // stopBuild
 	revCache    revCache      // latest revisions of recently written keys
 
 	points iterPool // idle iterators for point reads (iterpool.go)
@@ -322,15 +323,20 @@ func (ix *Index) Close() (err error) {
 	}
 	defer close(ix.closeDone)
 	if failed := ix.lockClose(); failed != nil {
-		close(ix.buildStop) // the key filter scan (it is no use any more)
+		ix.stopBuild() // the key filter scan (it is no use any more)
 		go ix.closeWhenFree()
 		return fmt.Errorf("%w (waited %v; %v): the index closes itself once that operation returns (a flush succeeds again); until then its directory stays locked, and the engine catches up from the log at the next open",
 			ErrCloseAbandoned, closeAbandonAfter, failed)
 	}
 	defer ix.mu.Unlock()
-	close(ix.buildStop)
+	ix.stopBuild()
 	return ix.closeLocked()
 }
+
+// stopBuild stops the key filter rebuild. Close stops it before it knows
+// whether the index is already closed (closeNoFlush stops it too), so it
+// must be safe to call more than once.
+func (ix *Index) stopBuild() { ix.stopOnce.Do(func() { close(ix.buildStop) }) }
 
 // abandonedPoll is how often the background end of an abandoned Close
 // tries to take mu.
@@ -360,7 +366,7 @@ func (ix *Index) closeGuarded() (err error) {
 }
 
 // closeLocked is the end of Close: ix.mu is held exclusively and
-// ix.buildStop is closed.
+// stopBuild was called.
 func (ix *Index) closeLocked() error {
 	if ix.closed {
 		return ErrClosed
@@ -472,7 +478,7 @@ func (ix *Index) closeNoFlush() error {
 	ix.iters = nil
 	ix.points.closeAll()
 	ix.itersMu.Unlock()
-	close(ix.buildStop)
+	ix.stopBuild()
 	<-ix.buildDone
 	return ix.db.Close()
 }
