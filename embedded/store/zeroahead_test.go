@@ -148,6 +148,38 @@ func TestZeroAhead(t *testing.T) {
 	}
 }
 
+// TestZeroAheadSkipsLargeRuns: while the runs are large (here 1 MiB txs)
+// the committer stops writing zeros after the first few; when small txs
+// come back, so do the zeros.
+func TestZeroAheadSkipsLargeRuns(t *testing.T) {
+	w := &writeLog{FS: vfs.NewMem()}
+	o := zeroAheadOptions(t, w, 64<<20)
+	s := openTest(t, "/s", o)
+	defer s.Close()
+	zeros := func() (n int64) {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		for _, wr := range w.writes {
+			if wr.allZeros {
+				n += wr.n
+			}
+		}
+		return n
+	}
+	commitValues(t, s, 0, 40, 1<<20) // 40 MiB of records
+	large := zeros()
+	if large > 2*zeroAheadChunk {
+		t.Fatalf("%d MiB of zeros written ahead of 40 runs of 1 MiB, want at most %d", large>>20, 2*zeroAheadChunk>>20)
+	}
+	commitValues(t, s, 40, 400, 1000) // small txs: the average falls, zeros resume
+	if zeros() == large {
+		t.Fatal("no zeros written ahead once the runs were small again")
+	}
+	if err := s.VerifyIntegrity(1, 440); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestZeroAheadWriteFails: a failed zero write is not a failed commit; the
 // store stops writing zeros and keeps committing.
 func TestZeroAheadWriteFails(t *testing.T) {
