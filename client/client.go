@@ -65,6 +65,34 @@ func New(opts Options) (*Client, error) {
 		store = fs
 	}
 	c := &Client{opts: opts, store: store}
+	if opts.Conn != nil {
+		// A shared connection carries no client's interceptors: this
+		// client's run around each of its calls (sharedConn).
+		c.svc = schema.NewImmuServiceClient(&sharedConn{cc: opts.Conn, c: c})
+		return c, nil
+	}
+	conn, err := dial(opts, grpc.WithChainUnaryInterceptor(c.unaryInterceptor), grpc.WithChainStreamInterceptor(c.streamInterceptor))
+	if err != nil {
+		return nil, err
+	}
+	c.conn = conn
+	c.svc = schema.NewImmuServiceClient(conn)
+	return c, nil
+}
+
+// Dial opens a connection with the transport options of opts (address,
+// TLS, message size, DialOptions) for several clients to share through
+// Options.Conn: their sessions are multiplexed over it, and the frames of
+// their calls leave in fewer writes. The caller closes it after the
+// clients.
+func Dial(opts Options) (*grpc.ClientConn, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	return dial(opts)
+}
+
+func dial(opts Options, interceptors ...grpc.DialOption) (*grpc.ClientConn, error) {
 	creds := insecure.NewCredentials()
 	if opts.MTLs || opts.TLSConfig != nil {
 		cfg, err := opts.tlsConfig()
@@ -73,21 +101,41 @@ func New(opts Options) (*Client, error) {
 		}
 		creds = credentials.NewTLS(cfg)
 	}
-	dial := []grpc.DialOption{
+	d := []grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
 		// api/codec: generated marshalling, the same bytes as grpc's codec.
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(opts.MaxRecvMsgSize), grpc.ForceCodecV2(codec.Codec{})),
-		grpc.WithChainUnaryInterceptor(c.unaryInterceptor),
-		grpc.WithChainStreamInterceptor(c.streamInterceptor),
 	}
-	dial = append(dial, opts.DialOptions...)
-	conn, err := grpc.NewClient(opts.Target(), dial...)
+	d = append(d, interceptors...)
+	d = append(d, opts.DialOptions...)
+	conn, err := grpc.NewClient(opts.Target(), d...)
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", opts.Target(), err)
 	}
-	c.conn = conn
-	c.svc = schema.NewImmuServiceClient(conn)
-	return c, nil
+	return conn, nil
+}
+
+// sharedConn runs a client's interceptors around the calls it makes on a
+// connection shared with other clients (Options.Conn).
+type sharedConn struct {
+	cc *grpc.ClientConn
+	c  *Client
+}
+
+func (s *sharedConn) Invoke(ctx context.Context, method string, req, reply any, opts ...grpc.CallOption) error {
+	return s.c.unaryInterceptor(ctx, method, req, reply, s.cc, invokeOn, opts...)
+}
+
+func (s *sharedConn) NewStream(ctx context.Context, desc *grpc.StreamDesc, method string, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	return s.c.streamInterceptor(ctx, desc, s.cc, method, streamOn, opts...)
+}
+
+func invokeOn(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, opts ...grpc.CallOption) error {
+	return cc.Invoke(ctx, method, req, reply, opts...)
+}
+
+func streamOn(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	return cc.NewStream(ctx, desc, method, opts...)
 }
 
 // Service gives direct access to the generated gRPC client; calls made
@@ -411,7 +459,8 @@ func (c *Client) UseDatabase(ctx context.Context, db string) (*schema.UseDatabas
 }
 
 // Close stops the keep-alive, closes an open session (best effort) and the
-// connection. Later calls fail with ErrClosed.
+// connection, unless it is shared (Options.Conn). Later calls fail with
+// ErrClosed.
 func (c *Client) Close() error {
 	c.sessMu.Lock()
 	defer c.sessMu.Unlock()
@@ -430,5 +479,8 @@ func (c *Client) Close() error {
 	c.mu.Lock()
 	c.closed = true
 	c.mu.Unlock()
+	if c.conn == nil {
+		return nil // shared: its owner closes it
+	}
 	return c.conn.Close()
 }

@@ -54,6 +54,11 @@ type Options struct {
 	// size, interceptors); use them for a custom dialer or extra interceptors.
 	DialOptions []grpc.DialOption
 
+	// Conn, when set, is a connection shared with other clients (see Dial):
+	// the client makes its calls on it instead of dialing, and its Close
+	// leaves it open. The transport options above are then the connection's.
+	Conn *grpc.ClientConn
+
 	// MaxRecvMsgSize bounds one received message (bytes).
 	MaxRecvMsgSize int
 
@@ -101,6 +106,9 @@ func (o Options) WithMTLs(on bool) Options { o.MTLs = on; return o }
 
 // WithMTLsOptions returns o with the TLS files.
 func (o Options) WithMTLsOptions(m MTLSOptions) Options { o.MTLsOptions = m; return o }
+
+// WithConn returns o with a shared connection (see Options.Conn).
+func (o Options) WithConn(cc *grpc.ClientConn) Options { o.Conn = cc; return o }
 
 // WithDialOptions returns o with extra dial options.
 func (o Options) WithDialOptions(d ...grpc.DialOption) Options { o.DialOptions = d; return o }

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/attestdb/attestdb/client"
+	"google.golang.org/grpc"
 )
 
 // ErrBadFlags reports an unusable combination of server benchmark flags.
@@ -48,6 +49,7 @@ type serverConfig struct {
 	n           int
 	valueSize   int
 	sessions    int
+	connections int
 	keys        int
 	preloadTx   int
 	progress    time.Duration
@@ -87,7 +89,8 @@ func newServerCommand() *cobra.Command {
 	f.DurationVar(&c.duration, "duration", 10*time.Second, "how long to run (ignored when --n is set)")
 	f.IntVar(&c.n, "n", 0, "run exactly this many operations instead of --duration")
 	f.IntVar(&c.valueSize, "value-size", 32, "value size in bytes (default 100 for setall, else 32)")
-	f.IntVar(&c.sessions, "sessions", 0, "client sessions (connections) the workers are spread over; 0: one per worker for verified workloads, else min(concurrency, 8)")
+	f.IntVar(&c.sessions, "sessions", 0, "client sessions the workers are spread over; 0: one per worker for verified workloads, else min(concurrency, 8)")
+	f.IntVar(&c.connections, "connections", 0, "gRPC connections the sessions share (client.Dial, Options.Conn); 0: one per session")
 	f.IntVar(&c.keys, "keys", 100_000, "entries preloaded for the read workloads")
 	f.IntVar(&c.preloadTx, "preload-batch", 1000, "entries per preload tx (a verified read proves its entry inside its whole tx, so this sets verifiedget's cost)")
 	f.DurationVar(&c.progress, "progress", time.Second, "interval of the progress lines (0: none)")
@@ -114,6 +117,8 @@ func (c *serverConfig) resolve() error {
 		return fmt.Errorf("%w: value-size must not be negative, got %d", ErrBadFlags, c.valueSize)
 	case c.sessions < 0:
 		return fmt.Errorf("%w: sessions must not be negative, got %d", ErrBadFlags, c.sessions)
+	case c.connections < 0:
+		return fmt.Errorf("%w: connections must not be negative, got %d", ErrBadFlags, c.connections)
 	case c.keys < 1:
 		return fmt.Errorf("%w: keys must be positive, got %d", ErrBadFlags, c.keys)
 	case c.preloadTx < 1:
@@ -132,34 +137,59 @@ func (c *serverConfig) resolve() error {
 		}
 	}
 	c.sessions = min(c.sessions, c.concurrency)
+	if c.connections == 0 || c.connections > c.sessions {
+		c.connections = c.sessions
+	}
 	return nil
 }
 
 // connect opens c.sessions clients, each with its own session and its own
-// in-memory trusted state.
-func connect(ctx context.Context, c serverConfig) ([]*client.Client, error) {
+// in-memory trusted state; with fewer connections than sessions, the
+// clients share c.connections connections round-robin. The returned
+// function closes the clients, then the shared connections.
+func connect(ctx context.Context, c serverConfig) ([]*client.Client, func(), error) {
+	base := client.DefaultOptions().WithAddress(c.address).WithPort(c.port).WithDatabase(c.database)
+	var conns []*grpc.ClientConn
+	if c.connections < c.sessions {
+		for i := 0; i < c.connections; i++ {
+			cc, err := client.Dial(base.WithStateStore(client.NewMemStateStore()))
+			if err != nil {
+				closeConns(conns)
+				return nil, nil, fmt.Errorf("connection %d: %w", i, err)
+			}
+			conns = append(conns, cc)
+		}
+	}
 	clis := make([]*client.Client, 0, c.sessions)
+	done := func() {
+		for _, cl := range clis {
+			_ = cl.Close()
+		}
+		closeConns(conns)
+	}
 	for i := 0; i < c.sessions; i++ {
-		opts := client.DefaultOptions().WithAddress(c.address).WithPort(c.port).
-			WithStateStore(client.NewMemStateStore()).WithDatabase(c.database)
+		opts := base.WithStateStore(client.NewMemStateStore())
+		if len(conns) > 0 {
+			opts = opts.WithConn(conns[i%len(conns)])
+		}
 		cl, err := client.New(opts)
 		if err != nil {
-			closeAll(clis)
-			return nil, fmt.Errorf("client %d: %w", i, err)
+			done()
+			return nil, nil, fmt.Errorf("client %d: %w", i, err)
 		}
 		if err := cl.OpenSession(ctx, []byte(c.user), []byte(c.password), c.database); err != nil {
 			_ = cl.Close()
-			closeAll(clis)
-			return nil, fmt.Errorf("open session %d: %w", i, err)
+			done()
+			return nil, nil, fmt.Errorf("open session %d: %w", i, err)
 		}
 		clis = append(clis, cl)
 	}
-	return clis, nil
+	return clis, done, nil
 }
 
-func closeAll(clis []*client.Client) {
-	for _, cl := range clis {
-		_ = cl.Close()
+func closeConns(conns []*grpc.ClientConn) {
+	for _, cc := range conns {
+		_ = cc.Close()
 	}
 }
 
@@ -175,11 +205,11 @@ func runServer(ctx context.Context, out, errOut io.Writer, c serverConfig) error
 	if err := c.resolve(); err != nil {
 		return err
 	}
-	clis, err := connect(ctx, c)
+	clis, closeClients, err := connect(ctx, c)
 	if err != nil {
 		return err
 	}
-	defer closeAll(clis)
+	defer closeClients()
 
 	wl := newWorkload(c, runID())
 	t0 := time.Now()
@@ -189,8 +219,8 @@ func runServer(ctx context.Context, out, errOut io.Writer, c serverConfig) error
 	if wl.preloaded > 0 {
 		fmt.Fprintf(out, "preloaded %d entries in %v\n", wl.preloaded, time.Since(t0).Round(time.Millisecond))
 	}
-	fmt.Fprintf(out, "server=%s:%d database=%s workload=%s concurrency=%d sessions=%d value-size=%d\n",
-		c.address, c.port, c.database, c.workload, c.concurrency, c.sessions, c.valueSize)
+	fmt.Fprintf(out, "server=%s:%d database=%s workload=%s concurrency=%d sessions=%d connections=%d value-size=%d\n",
+		c.address, c.port, c.database, c.workload, c.concurrency, c.sessions, c.connections, c.valueSize)
 
 	rec := newRecorder(c.concurrency, errOut)
 	runCtx, cancel := context.WithCancel(ctx)
