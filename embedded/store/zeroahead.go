@@ -53,6 +53,7 @@ type zeroAhead struct {
 	upTo   int64  // bytes of seg known written (records or zeros)
 	end    int64  // end of the last run in seg
 	avgRun int64  // moving average of the runs' sizes (weight 1/8)
+	seen   bool   // a run was written since Open (end and seg are its)
 }
 
 // zeroAfter is called by the committer once a run is written up to end in
@@ -65,6 +66,11 @@ func (s *Store) zeroAfter(seg uint32, end int64) {
 	}
 	run := end
 	switch {
+	case !z.seen:
+		// The first run since Open: where it started is unknown, and the
+		// log written before the reopen is not a run of this committer.
+		z.seen, z.seg, z.upTo = true, seg, end
+		run = 0
 	case seg != z.seg:
 		z.seg, z.upTo = seg, end
 	default:
