@@ -49,7 +49,7 @@ func putRequest(r *request) {
 	clear(r.keys)
 	r.keys = r.keys[:0]
 	if cap(r.seen) > 1<<16 {
-		r.seen = nil // a huge tx's table (1 MiB and more)
+		r.seen = nil // a huge tx's table (more than 1 MiB)
 	}
 	r.md, r.preconds, r.err, r.hdr = proof.TxMetadata{}, nil, nil, proof.TxHeader{}
 	requestPool.Put(r)
