@@ -31,6 +31,11 @@
 // <token>" (empty token in session mode, as immudb's client sends), plus
 // "sessionid" when a session is open.
 //
+// Connections: a client dials its own connection, or shares one made by
+// Dial with other clients (Options.Conn): each client then runs its own
+// interceptors around its calls, so sessions stay apart, and only the
+// connection's owner closes it.
+//
 // Locking: Client fields are guarded by one RWMutex; the trusted-state
 // sequence of a Verified* call (read, verify, store) runs under the
 // StateStore lock of the server UUID, which the file store also takes as
