@@ -338,17 +338,21 @@ func (ix *Index) Close() (err error) {
 // must be safe to call more than once.
 func (ix *Index) stopBuild() { ix.stopOnce.Do(func() { close(ix.buildStop) }) }
 
-// abandonedPoll is how often the background end of an abandoned Close
-// tries to take mu.
-const abandonedPoll = 50 * time.Millisecond
+// The background end of an abandoned Close tries to take mu every
+// abandonedPoll at first, then less and less often, up to abandonedPollMax:
+// on a disk that never recovers it waits until the process exits.
+const (
+	abandonedPoll    = 50 * time.Millisecond
+	abandonedPollMax = time.Second
+)
 
 // closeWhenFree finishes a Close that gave up (see Close) once the
 // operations it waited for have returned. It polls with TryLock rather than
 // blocking in Lock: a pending writer would block every later reader
 // (Iterator.Close takes mu shared), so a stuck Apply would hang them too.
 func (ix *Index) closeWhenFree() {
-	for !ix.mu.TryLock() {
-		time.Sleep(abandonedPoll)
+	for wait := abandonedPoll; !ix.mu.TryLock(); wait = min(2*wait, abandonedPollMax) {
+		time.Sleep(wait)
 	}
 	defer ix.mu.Unlock()
 	if err := ix.closeGuarded(); err != nil {
