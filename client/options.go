@@ -56,7 +56,10 @@ type Options struct {
 
 	// Conn, when set, is a connection shared with other clients (see Dial):
 	// the client makes its calls on it instead of dialing, and its Close
-	// leaves it open. The transport options above are then the connection's.
+	// leaves it open. TLS, DialOptions and MaxRecvMsgSize are then the
+	// connection's (those given to Dial), but Address and Port must still
+	// name its server: they key the identity file that pins the server's
+	// UUID (FileStateStore.CheckIdentity) and appear in identity errors.
 	Conn *grpc.ClientConn
 
 	// MaxRecvMsgSize bounds one received message (bytes).
