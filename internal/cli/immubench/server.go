@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/grpc"
 
 	"github.com/attestdb/attestdb/client"
-	"google.golang.org/grpc"
 )
 
 // ErrBadFlags reports an unusable combination of server benchmark flags.

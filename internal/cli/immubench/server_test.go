@@ -17,7 +17,10 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/connectivity"
 
+	"github.com/attestdb/attestdb/client"
 	"github.com/attestdb/attestdb/server"
 )
 
@@ -203,6 +206,58 @@ func TestServerErrorsCounted(t *testing.T) {
 	}
 }
 
+// TestServerSharedConnections runs sessions over fewer connections
+// (--connections) and checks the header and the automatic values.
+func TestServerSharedConnections(t *testing.T) {
+	for _, tc := range []struct{ sessions, connections, want int }{
+		{4, 0, 4}, {4, 2, 2}, {4, 9, 4}, {1, 1, 1},
+	} {
+		c := serverConfig{workload: "get", concurrency: 4, n: 1, sessions: tc.sessions, connections: tc.connections, keys: 1, preloadTx: 1}
+		if err := c.resolve(); err != nil || c.connections != tc.want {
+			t.Errorf("sessions=%d connections=%d: resolved to %d (%v), want %d", tc.sessions, tc.connections, c.connections, err, tc.want)
+		}
+	}
+	port := startTestServer(t)
+	out, errOut, err := runBench("server", "--port", strconv.Itoa(port), "--workload", "verifiedset",
+		"--concurrency", "3", "--sessions", "3", "--connections", "2", "--n", "30", "--progress", "0")
+	if err != nil {
+		t.Fatalf("run: %v\n%s\n%s", err, out, errOut)
+	}
+	if !strings.Contains(out, " sessions=3 connections=2 ") {
+		t.Errorf("header does not report sessions=3 connections=2:\n%s", out)
+	}
+	if m := summaryLine.FindStringSubmatch(lastLine(out)); m == nil || m[7] != "0" {
+		t.Errorf("last line %q: want the summary with errors=0", lastLine(out))
+	}
+
+	// connect spreads the sessions round-robin over the connections, and
+	// its close function closes them after the clients.
+	c := serverConfig{address: "127.0.0.1", port: port, database: "defaultdb", user: "immudb", password: "immudb",
+		workload: "get", concurrency: 3, n: 1, sessions: 3, connections: 2, keys: 1, preloadTx: 1}
+	if err := c.resolve(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	clis, done, err := connect(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns := []*grpc.ClientConn{clis[0].Options().Conn, clis[1].Options().Conn, clis[2].Options().Conn}
+	if conns[0] == nil || conns[1] == nil || conns[0] == conns[1] || conns[2] != conns[0] {
+		t.Fatalf("sessions 0, 1, 2 on connections %p %p %p, want two shared round-robin", conns[0], conns[1], conns[2])
+	}
+	done()
+	for i, cc := range conns[:2] {
+		if s := cc.GetState(); s != connectivity.Shutdown {
+			t.Errorf("connection %d is %v after the close function, want Shutdown", i, s)
+		}
+	}
+	if _, err := clis[0].Get(ctx, []byte("k")); !errors.Is(err, client.ErrClosed) {
+		t.Errorf("client after the close function: %v, want ErrClosed", err)
+	}
+}
+
 func TestServerBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"--workload", "nope"},
@@ -211,6 +266,7 @@ func TestServerBadFlags(t *testing.T) {
 		{"--duration", "0"},
 		{"--value-size", "-1"},
 		{"--sessions", "-2"},
+		{"--connections", "-1"},
 		{"--keys", "0"},
 		{"--preload-batch", "0"},
 		{"--port", "70000"},
