@@ -300,8 +300,12 @@ func TestZeroAheadAfterReopen(t *testing.T) {
 	before := len(w.writes)
 	w.mu.Unlock()
 	s = openTest(t, "/s", o)
-	defer s.Close()
 	commitValues(t, s, 4, 1, 100)
+	// The committer writes the zeros after handing the run to the syncer,
+	// so the commit can be acknowledged first: Close waits for it.
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, wr := range w.writes[before:] {
