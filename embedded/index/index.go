@@ -102,7 +102,7 @@ type Index struct {
 	// sinceIdleFlush counts the bytes of the batches applied since the
 	// last FlushIdle.
 	sinceIdleFlush atomic.Int64
-	wmBuf          [8]byte
+	wmBuf      [8]byte
 }
 
 // Open opens (or creates) the index in opts.Dir. If the existing files are
