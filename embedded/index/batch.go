@@ -295,11 +295,9 @@ func (ix *Index) applyEntries(s *batchState) error {
 	if err := pb.Set(watermarkKey, putWatermark(&ix.wmBuf, s.lastTx), nil); err != nil {
 		return fmt.Errorf("index: apply: %w", err)
 	}
-	n := int64(pb.Len())
 	if err := pb.Commit(pebble.NoSync); err != nil {
 		return fmt.Errorf("index: apply: commit: %w", err)
 	}
-	ix.sinceIdleFlush.Add(n)
 	// Only committed revisions may be remembered. Only updated keys are:
 	// a key updated once is likely to be updated again, and skipping new
 	// keys keeps the cache off the path that matters most for throughput.

@@ -99,9 +99,6 @@ type Index struct {
 	// filterSink keeps the words loaded by keyFilter.warm, so the compiler
 	// cannot drop the loads.
 	filterSink uint64
-	// sinceIdleFlush counts the bytes of the batches applied since the
-	// last FlushIdle.
-	sinceIdleFlush atomic.Int64
 	wmBuf      [8]byte
 }
 
@@ -271,47 +268,6 @@ func (ix *Index) Flush() (err error) {
 	ix.points.bump() // idle iterators would keep the flushed memtable
 	return nil
 }
-
-// FlushIdle starts flushing the memtable in the background when it holds
-// at least idleFlushMin bytes, and reports whether it did. It does not wait
-// for the flush; when the flush is done, the idle point iterators (which
-// still read the old memtable) are replaced. A read from a memtable costs
-// several times what a read of a flushed table in the block cache does
-// (100k keys: a Get 8.3–9.0 against 2.4–2.9 µs, a 100-version History
-// 40–64 against 20–21 µs), so the engine calls it when no tx has come for
-// a while and the index has caught up. On a disk whose background work is
-// failing it does nothing.
-func (ix *Index) FlushIdle() (started bool, err error) {
-	defer ix.guard(&err)
-	if err := ix.rlock(); err != nil {
-		return false, err
-	}
-	defer ix.mu.RUnlock()
-	// Pebble's metrics give the memtables' allocated size, not their
-	// content: count what was applied since the last idle flush instead
-	// (an over-estimate when Pebble flushed on its own meanwhile).
-	if ix.bg.failing() || ix.sinceIdleFlush.Load() < idleFlushMin {
-		return false, nil
-	}
-	ix.sinceIdleFlush.Store(0)
-	flushed, err := ix.db.AsyncFlush()
-	if err != nil {
-		return false, fmt.Errorf("index: flush: %w", err)
-	}
-	go func() {
-		select {
-		case <-flushed:
-			ix.points.bump()
-		case <-ix.closeDone:
-		}
-	}()
-	return true, nil
-}
-
-// idleFlushMin is the least memtable content FlushIdle flushes: below it
-// the reads gain little, and a flush per short burst would only leave
-// tiny files for the compactions.
-const idleFlushMin = 1 << 20
 
 // Compact runs a full manual compaction.
 func (ix *Index) Compact() (err error) {

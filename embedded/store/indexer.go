@@ -76,23 +76,10 @@ func (s *Store) indexer() {
 		// catch-up below rebuilds it from the log.
 		s.idxRepair.count.Add(1)
 	}
-	// idle fires when no tx has been indexed for idleIndexFlushAfter: the
-	// index then flushes its memtable, whose reads cost several times
-	// those of a flushed table (index.FlushIdle). Writes that keep coming
-	// keep pushing it back, so a busy index flushes only when Pebble's
-	// memtable fills, as before.
-	idle := time.NewTimer(idleIndexFlushAfter)
-	idle.Stop()
-	defer idle.Stop()
-	var indexed uint64
 	for {
 		err := s.catchUp()
 		if err == nil {
 			err = s.ix().Damaged() // found by a background read
-		}
-		if n := s.ix().IndexedUpTo(); n != indexed {
-			indexed = n
-			idle.Reset(idleIndexFlushAfter)
 		}
 		if errors.Is(err, index.ErrCorrupt) && !s.isClosing() {
 			err = s.repairIndex(s.ix())
@@ -107,19 +94,11 @@ func (s *Store) indexer() {
 		}
 		select {
 		case <-s.idxNotify:
-		case <-idle.C:
-			if started, _ := s.ix().FlushIdle(); started {
-				s.idleFlushes.Add(1)
-			}
 		case <-s.closing:
 			return
 		}
 	}
 }
-
-// idleIndexFlushAfter is how long the indexer waits without new txs before
-// it has the index flush its memtable (a variable: tests shorten it).
-var idleIndexFlushAfter = 2 * time.Second
 
 // catchUp indexes everything committed so far.
 func (s *Store) catchUp() error {

@@ -72,15 +72,13 @@ type Store struct {
 	// Key index.
 	idxPtr    atomic.Pointer[index.Index]
 	idxNotify chan struct{} // wakes the indexer
-	// idleFlushes counts the index flushes started by an idle indexer.
-	idleFlushes atomic.Uint64
-	idxMu       sync.Mutex
-	idxWait     chan struct{} // closed and replaced whenever the index advances
-	idxErr      error         // sticky indexer failure
-	idxRunMu    sync.Mutex    // held while applying to the index (indexer or rebuild)
-	idxSwapMu   sync.RWMutex  // held (write) by RebuildIndex while it replaces the index
-	idxBuf      []byte        // indexer read buffer (idxRunMu)
-	idxRepair   indexRepair   // rebuilds of a damaged index (indexer.go)
+	idxMu     sync.Mutex
+	idxWait   chan struct{} // closed and replaced whenever the index advances
+	idxErr    error         // sticky indexer failure
+	idxRunMu  sync.Mutex    // held while applying to the index (indexer or rebuild)
+	idxSwapMu sync.RWMutex  // held (write) by RebuildIndex while it replaces the index
+	idxBuf    []byte        // indexer read buffer (idxRunMu)
+	idxRepair indexRepair   // rebuilds of a damaged index (indexer.go)
 
 	closing  chan struct{}
 	closed   atomic.Bool
