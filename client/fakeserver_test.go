@@ -17,7 +17,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 
-	_ "github.com/attestdb/attestdb/api/schema"
+	"github.com/attestdb/attestdb/api/schema"
 )
 
 // handlerFunc answers one unary call of the fake server. method is the
@@ -117,16 +117,37 @@ func (f *fakeServer) serve(_ any, stream grpc.ServerStream) error {
 	return stream.SendMsg(resp)
 }
 
-// testClient connects a client to f with an in-memory store unless opts
-// says otherwise. Every test server call is bounded by the test context.
-func testClient(t testing.TB, f *fakeServer, mod func(*Options)) *Client {
-	t.Helper()
+// sessionServer is a fake server (UUID replayUUID) that opens and closes
+// sessions ("sid") and answers no other unary call; its streams are set by
+// the caller (setStreams).
+func sessionServer(t testing.TB) *fakeServer {
+	return newFakeServer(t, replayUUID, func(m string, _ metadata.MD, _ proto.Message) (proto.Message, error) {
+		switch m {
+		case "OpenSession":
+			return &schema.OpenSessionResponse{SessionID: "sid", ServerUUID: replayUUID}, nil
+		case "CloseSession":
+			return &emptyMsg{}, nil
+		}
+		return nil, unexpected(m)
+	})
+}
+
+// testOptions are the options of a client of f: an in-memory store, no
+// keep-alive, then mod.
+func testOptions(f *fakeServer, mod func(*Options)) Options {
 	o := DefaultOptions().WithAddress("127.0.0.1").WithPort(f.addr.Port).WithStateStore(NewMemStateStore())
 	o.KeepAliveInterval = 0
 	if mod != nil {
 		mod(&o)
 	}
-	c, err := New(o)
+	return o
+}
+
+// testClient connects a client to f with an in-memory store unless opts
+// says otherwise. Every test server call is bounded by the test context.
+func testClient(t testing.TB, f *fakeServer, mod func(*Options)) *Client {
+	t.Helper()
+	c, err := New(testOptions(f, mod))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

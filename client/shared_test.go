@@ -203,11 +203,7 @@ func newWhoServer(t *testing.T, uuid string, opts ...grpc.ServerOption) *whoServ
 // each with its own state store; mod changes the options of both.
 func sharedClients(t *testing.T, f *fakeServer, n int, mod func(*Options)) (*grpc.ClientConn, []*Client) {
 	t.Helper()
-	o := DefaultOptions().WithAddress("127.0.0.1").WithPort(f.addr.Port).WithStateStore(NewMemStateStore())
-	o.KeepAliveInterval = 0
-	if mod != nil {
-		mod(&o)
-	}
+	o := testOptions(f, mod)
 	cc, err := Dial(o)
 	if err != nil {
 		t.Fatal(err)
@@ -423,15 +419,7 @@ func TestSharedConnectionVerifiedStream(t *testing.T) {
 	caseRequest(t, wc, &wreq)
 	var wresp schema.VerifiableTx
 	caseResponse(t, wc, &wresp)
-	f := newFakeServer(t, replayUUID, func(m string, _ metadata.MD, _ proto.Message) (proto.Message, error) {
-		switch m {
-		case "OpenSession":
-			return &schema.OpenSessionResponse{SessionID: "sid", ServerUUID: replayUUID}, nil
-		case "CloseSession":
-			return &emptyMsg{}, nil
-		}
-		return nil, unexpected(m)
-	})
+	f := sessionServer(t)
 	f.setStreams(func(m string, s grpc.ServerStream) error {
 		if m != "streamVerifiableSet" {
 			return status.Error(codes.Unimplemented, m)

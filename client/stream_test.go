@@ -120,15 +120,7 @@ func FuzzMessageReader(f *testing.F) {
 
 // streamServer answers the stream RPCs of the tests.
 func streamServer(t *testing.T, h func(method string, s grpc.ServerStream) error) *Client {
-	f := newFakeServer(t, replayUUID, func(m string, _ metadata.MD, _ proto.Message) (proto.Message, error) {
-		if m == "OpenSession" {
-			return &schema.OpenSessionResponse{SessionID: "sid", ServerUUID: replayUUID}, nil
-		}
-		if m == "CloseSession" {
-			return &emptyMsg{}, nil
-		}
-		return nil, unexpected(m)
-	})
+	f := sessionServer(t)
 	f.setStreams(h)
 	c := testClient(t, f, nil)
 	if err := c.OpenSession(testCtx(t), []byte("u"), []byte("p"), "defaultdb"); err != nil {
@@ -323,15 +315,7 @@ func TestStreamVerifiedReplay(t *testing.T) {
 
 func streamReplayClient(t *testing.T, dc dualCase, pub *ecdsaKey, h func(string, grpc.ServerStream) error) (*Client, *MemStateStore) {
 	t.Helper()
-	f := newFakeServer(t, replayUUID, func(m string, _ metadata.MD, _ proto.Message) (proto.Message, error) {
-		switch m {
-		case "OpenSession":
-			return &schema.OpenSessionResponse{SessionID: "sid", ServerUUID: replayUUID}, nil
-		case "CloseSession":
-			return &emptyMsg{}, nil
-		}
-		return nil, unexpected(m)
-	})
+	f := sessionServer(t)
 	f.setStreams(h)
 	store := NewMemStateStore()
 	if err := store.Set(replayUUID, dc.Before.proto(t)); err != nil {
