@@ -428,7 +428,7 @@ func (s *Store) flushRun() {
 	if err == nil {
 		// After the handoff: the syncer's fsync need not wait for the zeros.
 		last := run.chunks[len(run.chunks)-1]
-		s.zeroAfter(last.seg, last.off+int64(last.end-last.start))
+		s.zeroAfter(last.seg, last.off+int64(last.end-last.start), int64(len(run.buf)))
 	}
 	clear(run.reqs)
 	run.reqs = run.reqs[:0]

@@ -51,33 +51,23 @@ type zeroAhead struct {
 	off    bool   // disabled (not vfs.OS, or a zero write failed)
 	seg    uint32 // segment of upTo
 	upTo   int64  // bytes of seg known written (records or zeros)
-	end    int64  // end of the last run in seg
 	avgRun int64  // moving average of the runs' sizes (weight 1/8)
-	seen   bool   // a run was written since Open (end and seg are its)
 }
 
-// zeroAfter is called by the committer once a run is written up to end in
-// seg (flushRun, after handing the run to the syncer). Only the committer
-// writes the log, so it needs no lock: the syncer's fsync runs meanwhile.
-func (s *Store) zeroAfter(seg uint32, end int64) {
+// zeroAfter is called by the committer once a run of run bytes is written
+// up to end in seg (flushRun, after handing the run to the syncer). Only
+// the committer writes the log, so it needs no lock: the syncer's fsync
+// runs meanwhile.
+func (s *Store) zeroAfter(seg uint32, end, run int64) {
 	z := &s.zero
 	if z.off {
 		return
 	}
-	run := end
-	switch {
-	case !z.seen:
-		// The first run since Open: where it started is unknown, and the
-		// log written before the reopen is not a run of this committer.
-		z.seen, z.seg, z.upTo = true, seg, end
-		run = 0
-	case seg != z.seg:
+	if seg != z.seg {
 		z.seg, z.upTo = seg, end
-	default:
-		run = max(end-z.end, 0) // 0 after a rollback within seg
+	} else {
 		z.upTo = max(z.upTo, end)
 	}
-	z.end = end
 	z.avgRun += (run - z.avgRun) / 8
 	if z.avgRun > zeroAheadMaxRun || z.upTo-end >= zeroAheadLow || z.upTo >= s.opts.FileSize {
 		return
