@@ -120,7 +120,7 @@ func (f *keyFilter) add(h uint64) {
 // cache misses of the whole run back to back, and the CPU overlaps them; a
 // question then finds its blocks cached. Asked one key at a time, each
 // question's misses were mostly waited for in turn (BenchmarkFilterMiss
-// against BenchmarkFilterMissWarm: 175–265 against 75–110 ns per key at
+// against BenchmarkFilterMissWarm: 253–277 against 81–121 ns per key at
 // 10M keys).
 func (f *keyFilter) warm(h uint64) uint64 {
 	var x uint64

@@ -5,10 +5,8 @@ import (
 	"testing"
 )
 
-// BenchmarkFilterMiss asks a key filter of 10M keys about keys it never
-// saw (the common question of a load of new keys): the cost is cache
-// misses, one per segment.
-func BenchmarkFilterMiss(b *testing.B) {
+// missFilter is a key filter of 10M random keys and 64Ki keys it never saw.
+func missFilter() (*keyFilter, []uint64) {
 	f := &keyFilter{}
 	rng := rand.New(rand.NewPCG(3, 4))
 	for i := 0; i < 10_000_000; i++ {
@@ -18,6 +16,14 @@ func BenchmarkFilterMiss(b *testing.B) {
 	for i := range qs {
 		qs[i] = rng.Uint64()
 	}
+	return f, qs
+}
+
+// BenchmarkFilterMiss asks a key filter of 10M keys about keys it never
+// saw (the common question of a load of new keys): the cost is cache
+// misses, one per segment.
+func BenchmarkFilterMiss(b *testing.B) {
+	f, qs := missFilter()
 	b.ResetTimer()
 	hits := 0
 	for i := 0; i < b.N; i++ {
@@ -33,15 +39,7 @@ func BenchmarkFilterMiss(b *testing.B) {
 // runs of filterWarmRun keys whose blocks are loaded (warm) before the
 // questions, so the misses of a run overlap.
 func BenchmarkFilterMissWarm(b *testing.B) {
-	f := &keyFilter{}
-	rng := rand.New(rand.NewPCG(3, 4))
-	for i := 0; i < 10_000_000; i++ {
-		f.add(rng.Uint64())
-	}
-	qs := make([]uint64, 1<<16)
-	for i := range qs {
-		qs[i] = rng.Uint64()
-	}
+	f, qs := missFilter()
 	b.ResetTimer()
 	hits := 0
 	var sink uint64

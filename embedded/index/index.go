@@ -372,18 +372,9 @@ func (ix *Index) closeGuarded() (err error) {
 // closeLocked is the end of Close: ix.mu is held exclusively and
 // stopBuild was called.
 func (ix *Index) closeLocked() error {
-	if ix.closed {
+	if !ix.markClosed() {
 		return ErrClosed
 	}
-	ix.closed = true
-	ix.itersMu.Lock()
-	for it := range ix.iters {
-		it.release()
-	}
-	ix.iters = nil
-	ix.points.closeAll()
-	ix.itersMu.Unlock()
-	<-ix.buildDone
 	ferr := ix.flushOnClose()
 	var serr error
 	if ferr == nil && ix.filterReady && ix.dmg.get() == nil {
@@ -471,8 +462,20 @@ func (ix *Index) closeNoFlush() error {
 	}
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	if ix.closed {
+	ix.stopBuild()
+	if !ix.markClosed() {
 		return ErrClosed
+	}
+	return ix.db.Close()
+}
+
+// markClosed is the start of both closes (ix.mu held exclusively, the
+// rebuild told to stop): it marks the index closed, releases the Pebble
+// iterators of open Iterators and idle point reads, and waits for the
+// rebuild to end. False if the index was closed already.
+func (ix *Index) markClosed() bool {
+	if ix.closed {
+		return false
 	}
 	ix.closed = true
 	ix.itersMu.Lock()
@@ -482,9 +485,8 @@ func (ix *Index) closeNoFlush() error {
 	ix.iters = nil
 	ix.points.closeAll()
 	ix.itersMu.Unlock()
-	ix.stopBuild()
 	<-ix.buildDone
-	return ix.db.Close()
+	return true
 }
 
 // Destroy removes the index directory (used to rebuild the index from the
