@@ -65,18 +65,18 @@ func New(opts Options) (*Client, error) {
 		store = fs
 	}
 	c := &Client{opts: opts, store: store}
-	if opts.Conn != nil {
-		// A shared connection carries no client's interceptors: this
-		// client's run around each of its calls (sharedConn).
-		c.svc = schema.NewImmuServiceClient(&sharedConn{cc: opts.Conn, c: c})
-		return c, nil
+	cc := opts.Conn
+	if cc == nil {
+		conn, err := dial(opts)
+		if err != nil {
+			return nil, err
+		}
+		c.conn, cc = conn, conn
 	}
-	conn, err := dial(opts, grpc.WithChainUnaryInterceptor(c.unaryInterceptor), grpc.WithChainStreamInterceptor(c.streamInterceptor))
-	if err != nil {
-		return nil, err
-	}
-	c.conn = conn
-	c.svc = schema.NewImmuServiceClient(conn)
+	// The connection carries no client's interceptors, whether it is this
+	// client's own or shared: the client runs its own around each of its
+	// calls (clientConn), so both cases take one path.
+	c.svc = schema.NewImmuServiceClient(&clientConn{cc: cc, c: c})
 	return c, nil
 }
 
@@ -92,7 +92,7 @@ func Dial(opts Options) (*grpc.ClientConn, error) {
 	return dial(opts)
 }
 
-func dial(opts Options, interceptors ...grpc.DialOption) (*grpc.ClientConn, error) {
+func dial(opts Options) (*grpc.ClientConn, error) {
 	creds := insecure.NewCredentials()
 	if opts.MTLs || opts.TLSConfig != nil {
 		cfg, err := opts.tlsConfig()
@@ -106,7 +106,6 @@ func dial(opts Options, interceptors ...grpc.DialOption) (*grpc.ClientConn, erro
 		// api/codec: generated marshalling, the same bytes as grpc's codec.
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(opts.MaxRecvMsgSize), grpc.ForceCodecV2(codec.Codec{})),
 	}
-	d = append(d, interceptors...)
 	d = append(d, opts.DialOptions...)
 	conn, err := grpc.NewClient(opts.Target(), d...)
 	if err != nil {
@@ -115,18 +114,18 @@ func dial(opts Options, interceptors ...grpc.DialOption) (*grpc.ClientConn, erro
 	return conn, nil
 }
 
-// sharedConn runs a client's interceptors around the calls it makes on a
-// connection shared with other clients (Options.Conn).
-type sharedConn struct {
+// clientConn runs a client's interceptors around the calls it makes on its
+// connection, its own or one shared with other clients (Options.Conn).
+type clientConn struct {
 	cc *grpc.ClientConn
 	c  *Client
 }
 
-func (s *sharedConn) Invoke(ctx context.Context, method string, req, reply any, opts ...grpc.CallOption) error {
+func (s *clientConn) Invoke(ctx context.Context, method string, req, reply any, opts ...grpc.CallOption) error {
 	return s.c.unaryInterceptor(ctx, method, req, reply, s.cc, invokeOn, opts...)
 }
 
-func (s *sharedConn) NewStream(ctx context.Context, desc *grpc.StreamDesc, method string, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+func (s *clientConn) NewStream(ctx context.Context, desc *grpc.StreamDesc, method string, opts ...grpc.CallOption) (grpc.ClientStream, error) {
 	return s.c.streamInterceptor(ctx, desc, s.cc, method, streamOn, opts...)
 }
 

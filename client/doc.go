@@ -32,9 +32,10 @@
 // "sessionid" when a session is open.
 //
 // Connections: a client dials its own connection, or shares one made by
-// Dial with other clients (Options.Conn): each client then runs its own
-// interceptors around its calls, so sessions stay apart, and only the
-// connection's owner closes it.
+// Dial with other clients (Options.Conn). Either way the connection has no
+// client's interceptors: each client runs its own around its calls, so
+// sessions on a shared connection stay apart, and only the connection's
+// owner closes it.
 //
 // Locking: Client fields are guarded by one RWMutex; the trusted-state
 // sequence of a Verified* call (read, verify, store) runs under the

@@ -51,7 +51,8 @@ type Options struct {
 	TLSConfig   *tls.Config
 
 	// DialOptions are added after the client's own (credentials, message
-	// size, interceptors); use them for a custom dialer or extra interceptors.
+	// size); use them for a custom dialer or extra interceptors, which run
+	// inside the client's own (its credentials are already in the context).
 	DialOptions []grpc.DialOption
 
 	// Conn, when set, is a connection shared with other clients (see Dial):
